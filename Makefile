@@ -1,0 +1,42 @@
+# Everything the project needs is installed by these targets into .venv; nothing by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run mocks test lint typecheck schema token venv clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+## run: mocks + gateway in development mode (GraphiQL at http://127.0.0.1:$(PORT)/graphql)
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m gateway.dev
+
+## mocks: the three mock upstreams only
+mocks: $(STAMP)
+	$(BIN)/python -m mocks
+
+## test: the whole suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src mocks tests
+	$(BIN)/mypy
+
+## schema: regenerate schema.graphql from the code
+schema: $(STAMP)
+	$(BIN)/python -m gateway.cli schema > schema.graphql
+
+## token: mint a development token (ROLE=buyer|seller SUBJECT=buyer-us-alice)
+token: $(STAMP)
+	$(BIN)/python -m gateway.cli token --role $${ROLE:-buyer} --subject $${SUBJECT:-buyer-us-alice}
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

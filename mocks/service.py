@@ -1,0 +1,108 @@
+"""What the three mock services have in common: configuration, app assembly, idempotent writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+from aiohttp import web
+
+from mocks.catalog import World, build_world
+from mocks.control import ControlPlane, CorruptionSpec, MockClock, conflict, install, json_response
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """How a mock builds its world. ``now=None`` follows the wall clock (anchored at start-up)."""
+
+    now: datetime | None = None
+    seed: int = 7
+    generated: int = 0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> MockConfig:
+        env = dict(os.environ) if env is None else env
+        raw_now = env.get("MOCK_NOW")
+        now = None
+        if raw_now:
+            now = datetime.fromisoformat(raw_now)
+            if now.tzinfo is None:
+                raise ValueError("MOCK_NOW must carry a UTC offset, e.g. 2026-11-20T12:00:00+00:00")
+            now = now.astimezone(UTC)
+        return cls(now=now, seed=int(env.get("MOCK_SEED", "7")), generated=int(env.get("MOCK_ORDERS", "0")))
+
+
+class StateBox(Generic[S]):
+    """Holds a service's current state; the control plane swaps it on reset."""
+
+    def __init__(self) -> None:
+        self._state: S | None = None
+
+    @property
+    def state(self) -> S:
+        assert self._state is not None
+        return self._state
+
+    def set(self, state: S) -> None:
+        self._state = state
+
+
+class IdempotencyLedger:
+    """``Idempotency-Key`` support for writes: a retry with the same key and body replays the answer."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int, bytes]] = {}
+
+    @staticmethod
+    def fingerprint(request: web.Request, body: Any) -> str:
+        return hashlib.sha256(request.method.encode() + request.path.encode() + orjson.dumps(
+            body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def replay(self, request: web.Request, body: Any) -> web.Response | None:
+        key = request.headers.get("Idempotency-Key")
+        if not key or key not in self._seen:
+            return None
+        fingerprint, status, payload = self._seen[key]
+        if fingerprint != self.fingerprint(request, body):
+            raise conflict("Idempotency-Key was already used for a different request",
+                           code="IDEMPOTENCY_KEY_REUSED")
+        return web.Response(body=payload, status=status, content_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+
+    def remember(self, request: web.Request, body: Any, response: web.Response) -> web.Response:
+        key = request.headers.get("Idempotency-Key")
+        if key and response.status < 500:
+            assert isinstance(response.body, bytes)
+            self._seen[key] = (self.fingerprint(request, body), response.status, response.body)
+        return response
+
+
+def make_app(
+    name: str,
+    config: MockConfig,
+    load: Callable[[World, MockClock], S],
+    box: StateBox[S],
+    add_routes: Callable[[web.Application], None],
+    corruption: CorruptionSpec,
+) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    clock = MockClock(pinned=config.now)
+
+    def rebuild(now: datetime) -> None:
+        box.set(load(build_world(now, seed=config.seed, generated=config.generated), clock))
+
+    install(app, ControlPlane(name, rebuild, corruption, clock))
+    add_routes(app)
+
+    async def health(_: web.Request) -> web.Response:
+        return json_response({"service": name, "status": "ok"})
+
+    app.router.add_get("/health", health, name=f"{name}.health")
+    return app

@@ -1,0 +1,1 @@
+"""order-tracker gateway: one consistent answer to "where is my order?" over three upstreams."""
