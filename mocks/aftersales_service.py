@@ -31,7 +31,13 @@ from mocks.catalog.reasons import CANCEL_REASONS, RETURN_REASONS, reason_offered
 from mocks.catalog.reference import Shop
 from mocks.catalog.story import CARRIER_NAMES, money, tracking_number
 from mocks.control import (
-    CorruptionSpec, MockClock, bad_request, conflict, json_response, not_found, read_json_object,
+    CorruptionSpec,
+    MockClock,
+    bad_request,
+    conflict,
+    json_response,
+    not_found,
+    read_json_object,
 )
 from mocks.service import IdempotencyLedger, MockConfig, StateBox, make_app
 
@@ -195,10 +201,10 @@ async def create_return(request: web.Request) -> web.Response:
     if handover not in ("DROP_OFF", "PICKUP"):
         raise bad_request("handover_method must be DROP_OFF or PICKUP", field="handover_method")
     ids = _line_ids(body, facts, required=True)
-    held = {l["order_line_item_id"] for r in state.returns.values() if r["order_id"] == order_id
-            and r["return_status"] in LIVE_RETURN for l in r["return_line_items"]}
-    cancelled = {l["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
-                 and c["cancel_status"] in LIVE_CANCEL for l in c["cancel_line_items"]}
+    held = {line["order_line_item_id"] for r in state.returns.values() if r["order_id"] == order_id
+            and r["return_status"] in LIVE_RETURN for line in r["return_line_items"]}
+    cancelled = {line["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
+                 and c["cancel_status"] in LIVE_CANCEL for line in c["cancel_line_items"]}
     clash = sorted(set(ids) & (held | cancelled))
     if clash:
         raise conflict(f"lines already in a return or cancellation: {clash}", code="DUPLICATE_REQUEST",
@@ -309,8 +315,8 @@ async def create_cancellation(request: web.Request) -> web.Response:
     if reason not in CANCEL_REASONS:
         raise bad_request(f"unknown cancel_reason {reason}", field="cancel_reason")
     ids = _line_ids(body, facts, required=False)
-    taken = {l["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
-             and c["cancel_status"] in LIVE_CANCEL for l in c["cancel_line_items"]}
+    taken = {line["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
+             and c["cancel_status"] in LIVE_CANCEL for line in c["cancel_line_items"]}
     clash = sorted(set(ids) & taken)
     if clash:
         raise conflict(f"lines already cancelled or pending cancellation: {clash}", code="DUPLICATE_REQUEST",

@@ -8,6 +8,7 @@ parameter, query value or JSON string in the request body equal to it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter, deque
@@ -204,10 +205,8 @@ class ControlPlane:
 
     async def hang(self, fault: Fault) -> None:
         release = self._release
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), fault.hang_ms / 1000)
-        except TimeoutError:
-            pass
 
     def jitter(self, fault: Fault) -> float:
         return (fault.latency_ms + self._random.uniform(0, fault.jitter_ms)) / 1000
@@ -331,11 +330,10 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
             request.transport.close()
         raise ConnectionResetError("fault: connection closed")
     if fault.status is not None:
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
-        response = error_response(fault.status, "INJECTED_FAULT", f"injected HTTP {fault.status}")
-        if headers:
-            response.headers.update(headers)
-        return response
+        injected = error_response(fault.status, "INJECTED_FAULT", f"injected HTTP {fault.status}")
+        if fault.retry_after is not None:
+            injected.headers["Retry-After"] = str(fault.retry_after)
+        return injected
     response = await handler(request)
     if not isinstance(response, web.Response) or response.body is None:
         return response

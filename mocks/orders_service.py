@@ -20,7 +20,13 @@ from aiohttp import web
 
 from mocks.catalog import World
 from mocks.control import (
-    CorruptionSpec, MockClock, bad_request, conflict, json_response, not_found, read_json_object,
+    CorruptionSpec,
+    MockClock,
+    bad_request,
+    conflict,
+    json_response,
+    not_found,
+    read_json_object,
 )
 from mocks.service import IdempotencyLedger, MockConfig, StateBox, make_app
 

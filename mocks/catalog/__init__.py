@@ -14,8 +14,23 @@ from datetime import datetime, timedelta
 
 from mocks.catalog.archetypes import ARCHETYPES, shop_supports
 from mocks.catalog.reference import (
-    ALICE, BOB, DEMO_SHOPS, GADGET_IMPORTS, HARRY, HEARTH, LUXE_VAULT, MARKETS, NORTHERN, OLIVIA,
-    PRINTWORKS, TEA_CO, THREADLINE, Address, Buyer, Shop, Warehouse,
+    ALICE,
+    BOB,
+    DEMO_SHOPS,
+    GADGET_IMPORTS,
+    HARRY,
+    HEARTH,
+    LUXE_VAULT,
+    MARKETS,
+    NORTHERN,
+    OLIVIA,
+    PRINTWORKS,
+    TEA_CO,
+    THREADLINE,
+    Address,
+    Buyer,
+    Shop,
+    Warehouse,
 )
 from mocks.catalog.story import Story, World
 
@@ -47,6 +62,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _s("ord-us-delivered", "delivered_in_window", ALICE, THREADLINE),
     _s("ord-us-delivered-final-sale", "delivered_with_exclusions", ALICE, THREADLINE),
     _s("ord-us-delivered-completed", "delivered_completed_in_window", ALICE, HEARTH),
+    _s("ord-us-delivered-guarantee-only", "delivered_guarantee_only", ALICE, HEARTH),
     _s("ord-us-delivered-window-closed", "delivered_window_closed", ALICE, THREADLINE),
     _s("ord-us-luxury-authenticating", "luxury_authenticating", ALICE, LUXE_VAULT),
     _s("ord-us-luxury-in-transit", "luxury_in_transit", ALICE, LUXE_VAULT),

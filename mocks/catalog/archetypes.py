@@ -133,11 +133,22 @@ def delivered_completed_in_window(s: Story, oid: str, b: Buyer, shop: Shop, rng:
 
 def delivered_window_closed(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
                             t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, t0 - 50 * DAY, "Delivered 44 days ago: return window closed (COMPLETED)")
+    o = _order(s, oid, b, shop, t0 - 100 * DAY, "Delivered 95 days ago: every return window has closed")
     first, second = _plain(shop, rng, 2)
     o.item(first), o.item(second)
-    o.package(*o.items, stage="delivered", carrier=_carrier(shop, rng), shipped=t0 - 47 * DAY,
-              reached=t0 - 44 * DAY)
+    o.package(*o.items, stage="delivered", carrier=_carrier(shop, rng), shipped=t0 - 98 * DAY,
+              reached=t0 - 95 * DAY)
+    return o
+
+
+def delivered_guarantee_only(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
+                             t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -50 * DAY,
+               "Delivered 44 days ago: the 30-day window closed; only damaged or defective items can still be "
+               "returned (US money-back guarantee)")
+    first, second = _plain(shop, rng, 2)
+    o.item(first), o.item(second)
+    o.package(*o.items, stage="delivered", carrier=_carrier(shop, rng), shipped=-47 * DAY, reached=-44 * DAY)
     return o
 
 
@@ -405,6 +416,7 @@ ARCHETYPES: dict[str, Archetype] = {
         Archetype("delivered_with_exclusions", delivered_with_exclusions, frozenset({"PLAIN", "EXCLUDED"}), weight=3),
         Archetype("delivered_completed_in_window", delivered_completed_in_window, weight=4),
         Archetype("delivered_window_closed", delivered_window_closed, historical=True, weight=30),
+        Archetype("delivered_guarantee_only", delivered_guarantee_only, weight=3),
         Archetype("luxury_authenticating", luxury_authenticating, frozenset({"REQUIRES_AUTHENTICATION"})),
         Archetype("luxury_in_transit", luxury_in_transit, frozenset({"REQUIRES_AUTHENTICATION"})),
         Archetype("split_availability", split_availability, weight=3),

@@ -326,8 +326,9 @@ class OrderStory:
 
     def _refund_line(self, unit: str) -> dict[str, Any]:
         p = self._product_of(unit)
+        refund = money(p.price * (1 + self.market.tax_rate))
         return {"order_line_item_id": unit, "sku_id": p.sku_id, "product_name": p.name,
-                "refund_amount": {"currency": self.market.currency, "refund_total": money(p.price * (1 + self.market.tax_rate))}}
+                "refund_amount": {"currency": self.market.currency, "refund_total": refund}}
 
     def _refund_total(self, units: list[str], *, include_shipping: bool) -> dict[str, str]:
         subtotal = sum((self._product_of(u).price for u in units), Decimal(0))
@@ -435,8 +436,8 @@ class OrderStory:
             "region": self.market.region, "currency": self.market.currency,
             "paid_time": order["paid_time"], "is_on_hold_order": self.on_hold_order,
             "shipping_fee": money(self.shipping_fee), "tax_rate": str(self.market.tax_rate),
-            "lines": {l["id"]: {"sku_id": l["sku_id"], "product_name": l["product_name"],
-                                "sale_price": l["sale_price"]} for l in lines},
+            "lines": {line["id"]: {"sku_id": line["sku_id"], "product_name": line["product_name"],
+                                   "sale_price": line["sale_price"]} for line in lines},
         }
         for pkg in self.packages:
             if pkg.carrier and pkg.tracking_number:

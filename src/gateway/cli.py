@@ -1,0 +1,55 @@
+"""``gateway``: serve (production), token (mint a development token), schema (print the SDL), settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gateway.auth import Role, mint
+from gateway.settings import Mode, Settings, SettingsError, settings_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway (settings from the environment)")
+    serve.add_argument("--workers", type=int, default=1)
+    token = commands.add_parser("token", help="mint a development bearer token")
+    token.add_argument("--role", choices=[r.value for r in Role], default="buyer")
+    token.add_argument("--subject", default="buyer-us-alice", help="buyer id, or seller user id")
+    token.add_argument("--shop", default=None, help="the seller's shop id (sellers only)")
+    token.add_argument("--ttl", type=int, default=7 * 24 * 3600, help="lifetime in seconds")
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    commands.add_parser("settings", help="print the settings table (Markdown)")
+    args = parser.parse_args(argv)
+
+    if args.command == "schema":
+        from gateway.schema import schema
+
+        print(schema.as_str())
+        return 0
+    if args.command == "settings":
+        print(settings_table())
+        return 0
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"gateway: bad configuration: {error}", file=sys.stderr)
+        return 2
+    if args.command == "token":
+        if settings.mode is Mode.PRODUCTION and not settings.jwt_secret:
+            print("gateway: set JWT_SECRET to mint tokens", file=sys.stderr)
+            return 2
+        from gateway.app import token_settings
+
+        role = Role(args.role)
+        print(mint(token_settings(settings), args.subject, role, shop_id=args.shop, ttl=args.ttl))
+        return 0
+    from gateway.server import serve as run
+
+    run(settings, workers=args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Per-request batching, de-duplication and snapshot assembly.
+
+Each upstream entity is fetched at most once per request (the loaders cache by key), so two fields
+can never see two versions of it; loads issued in the same tick are batched, so a page of N orders
+costs one call per service, not N. An :class:`OrderView` is assembled once per order per request:
+the order and its after-sales records are fetched in parallel, then the carrier's trackings for the
+order's packages, so one order costs the slowest chain (orders -> carrier), not the sum of calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.auth import Viewer
+from gateway.domain.model import (
+    AfterSalesRecord,
+    OrderRecord,
+    OrderSnapshot,
+    SourceFailure,
+    Tracking,
+    TrackingKey,
+)
+from gateway.domain.view import OrderView
+from gateway.errors import UpstreamError
+from gateway.upstream import Upstreams
+from gateway.upstream.aftersales import MAX_BATCH as AFTERSALES_BATCH
+from gateway.upstream.carrier import MAX_BATCH as CARRIER_BATCH
+from gateway.upstream.orders import MAX_BATCH as ORDERS_BATCH
+
+T = TypeVar("T")
+
+
+def _failure(error: UpstreamError) -> SourceFailure:
+    return SourceFailure(error.service, error.code, error.detail)
+
+
+async def _captured(awaitable: Awaitable[T]) -> tuple[T | None, SourceFailure | None]:
+    try:
+        return await awaitable, None
+    except UpstreamError as error:
+        return None, _failure(error)
+
+
+class Loaders:
+    def __init__(self, upstreams: Upstreams, now: datetime, viewer: Viewer | None) -> None:
+        self.upstreams = upstreams
+        self.now = now
+        self.viewer = viewer
+        self.orders: DataLoader[str, OrderRecord | None] = DataLoader(self._orders, max_batch_size=ORDERS_BATCH)
+        self.trackings: DataLoader[TrackingKey, Tracking | None] = DataLoader(
+            self._trackings, max_batch_size=CARRIER_BATCH)
+        self.after_sales: DataLoader[str, AfterSalesRecord | None] = DataLoader(
+            self._after_sales, max_batch_size=AFTERSALES_BATCH)
+        self._views: dict[str, asyncio.Future[OrderView | None]] = {}
+
+    async def _orders(self, ids: list[str]) -> list[OrderRecord | None]:
+        found = await self.upstreams.orders.orders(ids)
+        return [found.get(i) for i in ids]
+
+    async def _trackings(self, keys: list[TrackingKey]) -> list[Tracking | None]:
+        found = await self.upstreams.carrier.trackings(keys)
+        return [found.get(k) for k in keys]
+
+    async def _after_sales(self, ids: list[str]) -> list[AfterSalesRecord | None]:
+        found = await self.upstreams.aftersales.for_orders(ids)
+        return [found.get(i, AfterSalesRecord(i)) for i in ids]
+
+    def prime(self, records: Sequence[OrderRecord]) -> None:
+        for record in records:
+            self.orders.prime(record.id, record)
+
+    def forget(self, order_id: str) -> None:
+        """Drop what this request knows about an order, so a write is followed by a fresh read."""
+        self.orders.clear(order_id)
+        self.after_sales.clear(order_id)
+        self._views.pop(order_id, None)
+
+    def view(self, order_id: str) -> asyncio.Future[OrderView | None]:
+        """The order as this viewer may see it; ``None`` when unknown or someone else's."""
+        future = self._views.get(order_id)
+        if future is None:
+            future = asyncio.ensure_future(self._assemble(order_id))
+            self._views[order_id] = future
+        return future
+
+    async def views(self, records: Sequence[OrderRecord]) -> list[OrderView]:
+        self.prime(records)
+        views = await asyncio.gather(*(self.view(r.id) for r in records))
+        return [v for v in views if v is not None]
+
+    def _visible(self, order: OrderRecord) -> bool:
+        return self.viewer is not None and self.viewer.can_see(order)
+
+    async def _assemble(self, order_id: str) -> OrderView | None:
+        after_sales = asyncio.ensure_future(_captured(self.after_sales.load(order_id)))
+        try:
+            order = await self.orders.load(order_id)
+        except BaseException:
+            after_sales.cancel()
+            raise
+        if order is None or not self._visible(order):
+            after_sales.cancel()
+            return None
+        keys = [(p.id, p.tracking_key) for p in order.packages if p.tracking_key is not None]
+        trackings: dict[str, Tracking] = {}
+        tracking_failure = None
+        if keys:
+            results, tracking_failure = await _captured(self.trackings.load_many([k for _, k in keys]))
+            if results is not None:
+                trackings = {pid: t for (pid, _), t in zip(keys, results, strict=True) if t is not None}
+        record, after_sales_failure = await after_sales
+        return OrderView(OrderSnapshot(order, self.now, trackings, record, tracking_failure, after_sales_failure))
+

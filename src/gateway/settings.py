@@ -1,0 +1,152 @@
+"""Settings: a frozen value read once from the environment (and an optional ``.env``), validated up front.
+
+Every setting is one dataclass field whose metadata names its environment variable and says what it
+does; the README's settings table is generated from the same fields (``gateway settings``), so the
+documentation cannot drift from the code. Nothing else in the gateway reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, get_type_hints
+
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Mode(Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a bad value; the message names the variable and what is expected."""
+
+
+def _s(env: str, doc: str, default: Any = MISSING) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode = _s("GATEWAY_MODE", "`development` (GraphiQL, introspection) or `production`.", Mode.PRODUCTION)
+    host: str = _s("HOST", "Interface the gateway listens on.", "127.0.0.1")
+    port: int = _s("PORT", "Port the gateway listens on.", 8000)
+    orders_url: str = _s("ORDERS_URL", "Base URL of the order service.", "http://127.0.0.1:8101/")
+    carrier_url: str = _s("CARRIER_URL", "Base URL of the carrier service.", "http://127.0.0.1:8102/")
+    aftersales_url: str = _s("AFTERSALES_URL", "Base URL of the after-sales service.", "http://127.0.0.1:8103/")
+    jwt_secret: str = _s("JWT_SECRET", "HS256 key for bearer tokens. Required in production.", "")
+    jwt_public_key: str = _s("JWT_PUBLIC_KEY", "PEM public key for RS256 tokens (production).", "")
+    jwt_algorithms: tuple[str, ...] = _s("JWT_ALGORITHMS", "Accepted signing algorithms (comma-separated).",
+                                         ("HS256",))
+    jwt_issuer: str = _s("JWT_ISSUER", "Required `iss` claim.", "order-tracker-dev")
+    jwt_audience: str = _s("JWT_AUDIENCE", "Required `aud` claim.", "order-tracker-gateway")
+    jwt_leeway: float = _s("JWT_LEEWAY_SECONDS", "Clock skew tolerated on `exp`/`iat`, in seconds.", 30.0)
+    upstream_timeout: float = _s("UPSTREAM_TIMEOUT", "Per-call timeout for an upstream request, in seconds.", 2.0)
+    request_deadline: float = _s("REQUEST_DEADLINE", "Overall deadline for one GraphQL request, in seconds.", 5.0)
+    max_page_size: int = _s("MAX_PAGE_SIZE", "Largest `first` accepted by the order history.", 50)
+    clock: datetime | None = _s("GATEWAY_NOW", "Pin the gateway's clock (ISO 8601 with offset); demos and tests.",
+                                None)
+
+    def __post_init__(self) -> None:
+        if self.port <= 0 or self.port > 65535:
+            raise SettingsError(f"PORT must be between 1 and 65535, got {self.port}")
+        for name in ("upstream_timeout", "request_deadline", "jwt_leeway"):
+            if getattr(self, name) <= 0 and name != "jwt_leeway":
+                raise SettingsError(f"{_env(name)} must be positive")
+        if not 1 <= self.max_page_size <= 100:
+            raise SettingsError("MAX_PAGE_SIZE must be between 1 and 100")
+        for name in ("orders_url", "carrier_url", "aftersales_url"):
+            url = getattr(self, name)
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(f"{_env(name)} must be an http(s) URL, got {url!r}")
+            if not url.endswith("/"):
+                object.__setattr__(self, name, url + "/")
+        if self.mode is Mode.PRODUCTION and not self.jwt_secret and not self.jwt_public_key:
+            raise SettingsError("JWT_SECRET (or JWT_PUBLIC_KEY with JWT_ALGORITHMS=RS256) is required in production")
+        if self.mode is Mode.DEVELOPMENT and not self.jwt_secret:
+            object.__setattr__(self, "jwt_secret", DEV_SECRET)
+
+    @property
+    def development(self) -> bool:
+        return self.mode is Mode.DEVELOPMENT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        """Environment variables win over ``.env`` entries, which win over defaults."""
+        values: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            values.update(_read_dotenv(dotenv))
+        values.update(os.environ if env is None else env)
+        hints = get_type_hints(cls)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = values.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            kwargs[f.name] = _parse(f.metadata["env"], raw, hints[f.name])
+        return cls(**kwargs)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _env(name: str) -> str:
+    return str(next(f.metadata["env"] for f in fields(Settings) if f.name == name))
+
+
+def _parse(env: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is bool:
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes", "on")
+        if kind is Mode:
+            return Mode(raw.lower())
+        if kind == tuple[str, ...]:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind == datetime | None:
+            t = datetime.fromisoformat(raw)
+            if t.tzinfo is None:
+                raise ValueError("no UTC offset")
+            return t.astimezone(UTC)
+        return raw
+    except ValueError as exc:
+        expected = {int: "an integer", float: "a number", bool: "true or false",
+                    Mode: "development or production"}.get(kind, "a valid value")
+        if kind == datetime | None:
+            expected = "an ISO 8601 time with offset, e.g. 2026-11-20T12:00:00+00:00"
+        raise SettingsError(f"{env} must be {expected}, got {raw!r}") from exc
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def settings_table() -> str:
+    """The README's settings table, from the fields themselves."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for f in fields(Settings):
+        default = f.default
+        if isinstance(default, Enum):
+            default = default.value
+        elif isinstance(default, tuple):
+            default = ",".join(default)
+        shown = "(none)" if default in ("", None) else f"`{default}`"
+        rows.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(rows)

@@ -1,0 +1,62 @@
+"""The carrier service: AfterShip-like trackings parsed into :class:`Tracking`."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from gateway.domain.model import CarrierTag, Signature, Tracking, TrackingEvent, TrackingKey
+from gateway.upstream.base import Upstream
+from gateway.upstream.reader import Reader
+
+SERVICE = "carrier"
+MAX_BATCH = 100
+SIGNATURES = {"none": Signature.NONE, "signature": Signature.SIGNATURE, "adult_signature": Signature.ADULT_SIGNATURE}
+
+
+class CarrierClient(Upstream):
+    async def trackings(self, keys: Sequence[TrackingKey]) -> dict[TrackingKey, Tracking]:
+        """Batch get; trackings the carrier does not know are absent from the result."""
+        found: dict[TrackingKey, Tracking] = {}
+        for start in range(0, len(keys), MAX_BATCH):
+            chunk = keys[start : start + MAX_BATCH]
+            body = {"trackings": [{"slug": k.carrier, "tracking_number": k.number} for k in chunk]}
+            response = await self._post("trackings/batch_get", body)
+            for r in Reader(SERVICE, response.body).objects("trackings"):
+                tracking = parse_tracking(r)
+                found[tracking.key] = tracking
+        return found
+
+
+def _estimate(r: Reader, key: str) -> Reader | None:
+    return r.opt_obj(key)
+
+
+def parse_tracking(r: Reader) -> Tracking:
+    events = tuple(
+        TrackingEvent(time=c.iso("checkpoint_time"), tag=c.enum("tag", CarrierTag), subtag=c.text("subtag"),
+                      message=c.opt_text("message") or c.opt_text("subtag_message") or "",
+                      location=c.opt_text("location") or "")
+        for c in r.objects("checkpoints")
+    )
+    for earlier, later in itertools.pairwise(events):
+        if later.time < earlier.time:
+            raise r.bad(f"{r.path}.checkpoints go back in time at {later.time.isoformat()}")
+    first, latest = _estimate(r, "first_estimated_delivery"), _estimate(r, "latest_estimated_delivery")
+    signature = r.opt_text("signature_requirement") or "none"
+    if signature not in SIGNATURES:
+        raise r.bad(f"{r.path}.signature_requirement has unknown value {signature!r}")
+    tag = r.enum("tag", CarrierTag)
+    delivered_at = r.opt_iso("shipment_delivery_date")
+    if tag is CarrierTag.DELIVERED and delivered_at is None:
+        delivered_at = next((e.time for e in reversed(events) if e.tag is CarrierTag.DELIVERED), None)
+    return Tracking(
+        key=TrackingKey(r.text("slug"), r.text("tracking_number")), tag=tag, subtag=r.text("subtag"), events=events,
+        promised_date=r.opt_date("order_promised_delivery_date"),
+        first_estimate=first.opt_date("datetime") if first else None,
+        latest_estimate=latest.opt_date("datetime") if latest else None,
+        signature=SIGNATURES[signature], signed_by=r.opt_text("signed_by"),
+        failed_attempts=r.integer("failed_delivery_attempts", 0), return_to_sender=r.flag("return_to_sender"),
+        delivered_at=delivered_at, pickup_location=r.opt_text("pickup_location"),
+        link=r.opt_text("courier_tracking_link"),
+    )

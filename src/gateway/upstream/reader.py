@@ -1,0 +1,165 @@
+"""Reading untrusted upstream JSON: every field checked, every failure named, at the border.
+
+A :class:`Reader` wraps one JSON object and knows where it sits (``orders[3].line_items[0]``), so a
+missing field, a wrong type, an unknown enum value or an impossible date becomes one
+:class:`UpstreamBadData` that says exactly what was wrong, instead of a ``KeyError`` deep inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, TypeVar
+
+from gateway.domain.model import Money
+from gateway.errors import UpstreamBadData
+
+E = TypeVar("E", bound=Enum)
+# Beyond these, a timestamp is not a date any upstream of ours could mean.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class Reader:
+    def __init__(self, service: str, data: Any, path: str = "$") -> None:
+        self.service = service
+        self.path = path
+        if not isinstance(data, dict):
+            raise self.bad(f"{path} is not an object")
+        self.data: dict[str, Any] = data
+
+    def bad(self, reason: str) -> UpstreamBadData:
+        return UpstreamBadData(self.service, f"malformed response: {reason}")
+
+    def _get(self, key: str, *, optional: bool) -> Any:
+        if key not in self.data:
+            if optional:
+                return None
+            raise self.bad(f"{self.path}.{key} is missing")
+        value = self.data[key]
+        if value is None and not optional:
+            raise self.bad(f"{self.path}.{key} is null")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self._get(key, optional=False)
+        if not isinstance(value, str):
+            raise self.bad(f"{self.path}.{key} is not a string")
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        value = self._get(key, optional=True)
+        if value is not None and not isinstance(value, str):
+            raise self.bad(f"{self.path}.{key} is not a string")
+        return value or None
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self._get(key, optional=True)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.bad(f"{self.path}.{key} is not a boolean")
+        return value
+
+    def integer(self, key: str, default: int | None = None) -> int:
+        value = self._get(key, optional=default is not None)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.bad(f"{self.path}.{key} is not an integer")
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        value = self._get(key, optional=True)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise self.bad(f"{self.path}.{key} is not an integer")
+        return value
+
+    def enum(self, key: str, kind: type[E]) -> E:
+        value = self._get(key, optional=False)
+        try:
+            return kind(value)
+        except ValueError:
+            raise self.bad(f"{self.path}.{key} has unknown value {value!r}") from None
+
+    def choice(self, key: str, allowed: frozenset[str]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise self.bad(f"{self.path}.{key} has unknown value {value!r}")
+        return value
+
+    def _check_time(self, key: str, t: datetime) -> datetime:
+        if not _EARLIEST <= t < _LATEST:
+            raise self.bad(f"{self.path}.{key} is an impossible date ({t.isoformat()})")
+        return t
+
+    def unix(self, key: str) -> datetime:
+        value = self.integer(key)
+        try:
+            t = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise self.bad(f"{self.path}.{key} is an impossible date ({value})") from None
+        return self._check_time(key, t)
+
+    def opt_unix(self, key: str) -> datetime | None:
+        return self.unix(key) if self._get(key, optional=True) is not None else None
+
+    def iso(self, key: str) -> datetime:
+        value = self.text(key)
+        try:
+            t = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.bad(f"{self.path}.{key} is an impossible date ({value!r})") from None
+        if t.tzinfo is None:
+            raise self.bad(f"{self.path}.{key} has no UTC offset ({value!r})")
+        return self._check_time(key, t.astimezone(UTC))
+
+    def opt_iso(self, key: str) -> datetime | None:
+        return self.iso(key) if self._get(key, optional=True) is not None else None
+
+    def opt_date(self, key: str) -> date | None:
+        value = self.opt_text(key)
+        if value is None:
+            return None
+        try:
+            d = date.fromisoformat(value[:10])
+        except ValueError:
+            raise self.bad(f"{self.path}.{key} is an impossible date ({value!r})") from None
+        if not 2000 <= d.year < 2100:
+            raise self.bad(f"{self.path}.{key} is an impossible date ({value!r})")
+        return d
+
+    def money(self, key: str, currency: str) -> Money:
+        value = self.text(key)
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            raise self.bad(f"{self.path}.{key} is not a decimal amount ({value!r})") from None
+        if not amount.is_finite() or amount.as_tuple().exponent != -2:
+            raise self.bad(f"{self.path}.{key} is not an amount with 2 decimals ({value!r})")
+        return Money(amount, currency)
+
+    def obj(self, key: str) -> Reader:
+        return Reader(self.service, self._get(key, optional=False), f"{self.path}.{key}")
+
+    def opt_obj(self, key: str) -> Reader | None:
+        value = self._get(key, optional=True)
+        return None if value is None else Reader(self.service, value, f"{self.path}.{key}")
+
+    def array(self, key: str) -> list[Any]:
+        value = self._get(key, optional=False)
+        if not isinstance(value, list):
+            raise self.bad(f"{self.path}.{key} is not a list")
+        return value
+
+    def objects(self, key: str) -> Iterator[Reader]:
+        for i, item in enumerate(self.array(key)):
+            yield Reader(self.service, item, f"{self.path}.{key}[{i}]")
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self.array(key)
+        if not all(isinstance(v, str) for v in values):
+            raise self.bad(f"{self.path}.{key} is not a list of strings")
+        return tuple(values)
