@@ -9,6 +9,8 @@ Routes:
   GET  /orders/{order_id}/aftersales    the same for one order
   GET  /returns/{return_id}
   POST /returns                          create a return (buyer)
+  POST /returns/batch_create             several reasons, one parcel: one return per reason, atomically
+  POST /combined_returns/{id}/cancel|approve|reject   the same for every live return of one parcel
   POST /returns/{return_id}/cancel       buyer withdraws it while it has not shipped back
   POST /returns/{return_id}/approve      seller approves (label issued for RETURN_AND_REFUND)
   POST /returns/{return_id}/reject       seller rejects, with a reason
@@ -174,12 +176,23 @@ def _issue_label(state: AfterSalesState, record: dict[str, Any], facts: dict[str
     })
 
 
-async def create_return(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+def _check_reason(reason: str | None, region: str, field: str) -> str:
+    if not isinstance(reason, str) or reason not in RETURN_REASONS:
+        raise bad_request(f"unknown return_reason {reason}", field=field)
+    if not reason_offered(reason, region):
+        raise bad_request(f"return_reason {reason} is not offered in {region}", field=field)
+    return reason
+
+
+def _check_note(note: Any, field: str) -> str | None:
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        raise bad_request("buyer_note must be a string of at most 500 characters", field=field)
+    return note
+
+
+def _build_returns(state: AfterSalesState, body: dict[str, Any],
+                   groups: list[tuple[str, list[str], str | None]]) -> list[dict[str, Any]]:
+    """Validate a whole request (one or several reason groups), then build its returns: all or nothing."""
     order_id = _str(body, "order_id")
     assert order_id is not None
     facts = _order_facts(state, order_id)
@@ -188,24 +201,17 @@ async def create_return(request: web.Request) -> web.Response:
     return_type = _str(body, "return_type")
     if return_type not in RETURN_TYPES:
         raise bad_request(f"return_type must be one of {sorted(RETURN_TYPES)}", field="return_type")
-    reason = _str(body, "return_reason")
-    assert reason is not None
-    if reason not in RETURN_REASONS:
-        raise bad_request(f"unknown return_reason {reason}", field="return_reason")
-    if not reason_offered(reason, facts["region"]):
-        raise bad_request(f"return_reason {reason} is not offered in {facts['region']}", field="return_reason")
-    note = body.get("buyer_note")
-    if note is not None and (not isinstance(note, str) or len(note) > 500):
-        raise bad_request("buyer_note must be a string of at most 500 characters", field="buyer_note")
     handover = body.get("handover_method", "DROP_OFF")
     if handover not in ("DROP_OFF", "PICKUP"):
         raise bad_request("handover_method must be DROP_OFF or PICKUP", field="handover_method")
-    ids = _line_ids(body, facts, required=True)
+    all_ids = [i for _, ids, _ in groups for i in ids]
+    if len(set(all_ids)) != len(all_ids):
+        raise bad_request("a line can be in one group only", field="groups")
     held = {line["order_line_item_id"] for r in state.returns.values() if r["order_id"] == order_id
             and r["return_status"] in LIVE_RETURN for line in r["return_line_items"]}
     cancelled = {line["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
                  and c["cancel_status"] in LIVE_CANCEL for line in c["cancel_line_items"]}
-    clash = sorted(set(ids) & (held | cancelled))
+    clash = sorted(set(all_ids) & (held | cancelled))
     if clash:
         raise conflict(f"lines already in a return or cancellation: {clash}", code="DUPLICATE_REQUEST",
                        field="order_line_item_ids")
@@ -223,44 +229,74 @@ async def create_return(request: web.Request) -> web.Response:
             raise conflict("items can only be added before the parcel ships back", code="RETURN_NOT_OPEN",
                            field="combined_return_id")
     now = state.now()
-    rid = state.next_id(f"ret-{order_id.removeprefix('ord-')}")
-    lines, total = _refund_lines(facts, ids)
-    record: dict[str, Any] = {
-        "return_id": rid, "order_id": order_id, "combined_return_id": combined or f"cmb-{rid}",
-        "buyer_user_id": facts["buyer_user_id"], "shop_id": facts["shop_id"], "role": "BUYER",
-        "return_type": return_type,
-        "return_status": "REPLACEMENT_REQUEST_PENDING" if return_type == "REPLACEMENT"
-        else "RETURN_OR_REFUND_REQUEST_PENDING",
-        "arbitration_status": None, "return_reason": reason, "return_reason_text": return_reason_text(reason),
-        "buyer_note": note,
-        "return_line_items": [{**line, "return_line_item_id": f"{rid}-{n + 1}"} for n, line in enumerate(lines)],
-        "refund_amount": total, "handover_method": handover, "return_shipping_document_type": None,
-        "return_provider_name": None, "return_tracking_number": None, "ship_due_time": None,
-        "seller_next_action_response": [{"action": "SELLER_RESPOND_RETURN", "deadline": now + 86400}],
-        "create_time": now, "update_time": now, "approve_time": None, "buyer_ship_time": None,
-        "receive_time": None, "refund_time": None, "reject_reason": None,
-        "can_buyer_keep_item": return_type == "REFUND",
-    }
     shop = state.shops.get(facts["shop_id"])
     group_approved = any(r["return_status"] == "AWAITING_BUYER_SHIP" for r in group)
-    if return_type == "RETURN_AND_REFUND" and (group_approved or (shop is not None and shop.auto_approve_returns)):
-        _issue_label(state, record, facts)
-    state.returns[rid] = record
-    return state.ledger.remember(request, body, json_response({"return": record}, status=201))
+    records = []
+    for reason, ids, note in groups:
+        rid = state.next_id(f"ret-{order_id.removeprefix('ord-')}")
+        combined = combined or f"cmb-{rid}"
+        lines, total = _refund_lines(facts, ids)
+        record: dict[str, Any] = {
+            "return_id": rid, "order_id": order_id, "combined_return_id": combined,
+            "buyer_user_id": facts["buyer_user_id"], "shop_id": facts["shop_id"], "role": "BUYER",
+            "return_type": return_type,
+            "return_status": "REPLACEMENT_REQUEST_PENDING" if return_type == "REPLACEMENT"
+            else "RETURN_OR_REFUND_REQUEST_PENDING",
+            "arbitration_status": None, "return_reason": reason, "return_reason_text": return_reason_text(reason),
+            "buyer_note": note,
+            "return_line_items": [{**line, "return_line_item_id": f"{rid}-{n + 1}"} for n, line in enumerate(lines)],
+            "refund_amount": total, "handover_method": handover, "return_shipping_document_type": None,
+            "return_provider_name": None, "return_tracking_number": None, "ship_due_time": None,
+            "seller_next_action_response": [{"action": "SELLER_RESPOND_RETURN", "deadline": now + 86400}],
+            "create_time": now, "update_time": now, "approve_time": None, "buyer_ship_time": None,
+            "receive_time": None, "refund_time": None, "reject_reason": None,
+            "can_buyer_keep_item": return_type == "REFUND",
+        }
+        if return_type == "RETURN_AND_REFUND" and (group_approved or (shop is not None and shop.auto_approve_returns)):
+            _issue_label(state, record, facts)
+        records.append(record)
+    return records
 
 
-async def _transition_return(request: web.Request, action: str) -> web.Response:
+async def create_return(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
     replay = state.ledger.replay(request, body)
     if replay is not None:
         return replay
-    record = state.returns.get(request.match_info["return_id"])
-    if record is None:
-        raise not_found(f"return {request.match_info['return_id']} does not exist")
-    actor = "buyer_user_id" if action == "cancel" else "shop_id"
-    if body.get(actor) != record[actor]:
-        raise not_found(f"return {record['return_id']} does not exist")
+    facts = _order_facts(state, _str(body, "order_id") or "")
+    reason = _check_reason(body.get("return_reason"), facts["region"], "return_reason")
+    ids = _line_ids(body, facts, required=True)
+    (record,) = _build_returns(state, body, [(reason, ids, _check_note(body.get("buyer_note"), "buyer_note"))])
+    state.returns[record["return_id"]] = record
+    return state.ledger.remember(request, body, json_response({"return": record}, status=201))
+
+
+async def batch_create_returns(request: web.Request) -> web.Response:
+    """Several returns, one per reason, in one parcel (one ``combined_return_id``), created atomically."""
+    body = await read_json_object(request)
+    state = _state(request)
+    replay = state.ledger.replay(request, body)
+    if replay is not None:
+        return replay
+    facts = _order_facts(state, _str(body, "order_id") or "")
+    raw_groups = body.get("groups")
+    if not isinstance(raw_groups, list) or not raw_groups or len(raw_groups) > 20:
+        raise bad_request("groups must be a list of 1 to 20 {return_reason, order_line_item_ids}", field="groups")
+    groups = []
+    for n, raw in enumerate(raw_groups):
+        if not isinstance(raw, dict):
+            raise bad_request("each group must be an object", field=f"groups[{n}]")
+        reason = _check_reason(raw.get("return_reason"), facts["region"], f"groups[{n}].return_reason")
+        ids = _line_ids(raw, facts, required=True)
+        groups.append((reason, ids, _check_note(raw.get("buyer_note"), f"groups[{n}].buyer_note")))
+    records = _build_returns(state, body, groups)
+    for record in records:
+        state.returns[record["return_id"]] = record
+    return state.ledger.remember(request, body, json_response({"returns": records}, status=201))
+
+
+def _apply_transition(state: AfterSalesState, record: dict[str, Any], action: str, body: dict[str, Any]) -> None:
     status = record["return_status"]
     now = state.now()
     facts = state.facts[record["order_id"]]
@@ -281,6 +317,23 @@ async def _transition_return(request: web.Request, action: str) -> web.Response:
         reason = _str(body, "reject_reason")
         record.update(return_status="RETURN_OR_REFUND_REQUEST_REJECT", reject_reason=reason, update_time=now,
                       seller_next_action_response=[])
+
+
+def _actor_field(action: str) -> str:
+    return "buyer_user_id" if action == "cancel" else "shop_id"
+
+
+async def _transition_return(request: web.Request, action: str) -> web.Response:
+    body = await read_json_object(request)
+    state = _state(request)
+    replay = state.ledger.replay(request, body)
+    if replay is not None:
+        return replay
+    record = state.returns.get(request.match_info["return_id"])
+    actor = _actor_field(action)
+    if record is None or body.get(actor) != record[actor]:
+        raise not_found(f"return {request.match_info['return_id']} does not exist")
+    _apply_transition(state, record, action, body)
     return state.ledger.remember(request, body, json_response({"return": record}))
 
 
@@ -294,6 +347,36 @@ async def approve_return(request: web.Request) -> web.Response:
 
 async def reject_return(request: web.Request) -> web.Response:
     return await _transition_return(request, "reject")
+
+
+async def transition_combined(request: web.Request) -> web.Response:
+    """Cancel, approve or reject every live return of one parcel at once (all or nothing)."""
+    action = request.match_info["action"]
+    if action not in ("cancel", "approve", "reject"):
+        raise not_found(f"no action {action}")
+    body = await read_json_object(request)
+    state = _state(request)
+    replay = state.ledger.replay(request, body)
+    if replay is not None:
+        return replay
+    combined = request.match_info["combined_id"]
+    actor = _actor_field(action)
+    group = [r for r in state.returns.values() if r["combined_return_id"] == combined]
+    if not group or body.get(actor) != group[0][actor]:
+        raise not_found(f"combined return {combined} does not exist")
+    live = [r for r in group if r["return_status"] in LIVE_RETURN]
+    if not live:
+        raise conflict("nothing in this return can change any more", code="RETURN_NOT_OPEN")
+    before = copy.deepcopy(live)
+    try:
+        for record in live:
+            _apply_transition(state, record, action, body)
+    except Exception:
+        for record, saved in zip(live, before, strict=True):
+            record.clear()
+            record.update(saved)
+        raise
+    return state.ledger.remember(request, body, json_response({"returns": group}))
 
 
 async def create_cancellation(request: web.Request) -> web.Response:
@@ -378,6 +461,8 @@ def _routes(app: web.Application) -> None:
     r.add_post("/aftersales/batch_get", batch_get, name="aftersales.batch")
     r.add_get("/orders/{order_id}/aftersales", for_order, name="aftersales.order")
     r.add_post("/returns", create_return, name="returns.create")
+    r.add_post("/returns/batch_create", batch_create_returns, name="returns.batch_create")
+    r.add_post("/combined_returns/{combined_id}/{action}", transition_combined, name="returns.combined_action")
     r.add_get("/returns/{return_id}", get_return, name="returns.get")
     r.add_post("/returns/{return_id}/cancel", cancel_return, name="returns.cancel")
     r.add_post("/returns/{return_id}/approve", approve_return, name="returns.approve")

@@ -22,6 +22,7 @@ from yarl import URL
 from gateway.auth import TokenSettings, Viewer, bearer, verify
 from gateway.context import Context
 from gateway.errors import Unauthenticated
+from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.loaders import Loaders
 from gateway.schema import schema
 from gateway.settings import Settings
@@ -38,6 +39,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     tokens: TokenSettings
+    idempotency: IdempotencyStore
     transports: Transports | None = None
 
 
@@ -73,13 +75,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         now = runtime.clock()
         return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer),
                        upstreams=upstreams, now=now, request_id=request_id,
-                       max_page_size=runtime.settings.max_page_size)
+                       max_page_size=runtime.settings.max_page_size, idempotency=runtime.idempotency)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     pinned = settings.clock
     runtime = Runtime(settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))),
-                      token_settings(settings))
+                      token_settings(settings), MemoryIdempotencyStore())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeAlias
 
@@ -10,6 +10,7 @@ import strawberry
 
 from gateway.auth import Role, Viewer
 from gateway.errors import Forbidden, Unauthenticated
+from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.loaders import Loaders
 from gateway.upstream import Upstreams
 
@@ -23,6 +24,7 @@ class Context:
     now: datetime
     request_id: str = ""
     max_page_size: int = 50
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
 
     def require_viewer(self, role: Role | None = None) -> Viewer:
         if self.auth_error is not None:

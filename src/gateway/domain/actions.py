@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from gateway.domain.items import LineItem
-from gateway.domain.model import CancellationStatus, ProductTag, Unit
+from gateway.domain.model import CancellationStatus, ProductTag, ReturnStatus, Unit
 from gateway.domain.packages import ENDED_UNDELIVERED, PackageStatus, PackageView, promised_date
 from gateway.domain.policy import ReasonCategory, ReasonRule, ReturnReason, WindowStart, offered_reasons
 from gateway.domain.returns import FINISHED_STATUSES
@@ -33,6 +33,12 @@ class ActionKind(Enum):
     REPORT_LATE = "REPORT_LATE"
     CONTACT_SELLER = "CONTACT_SELLER"
     CONTACT_SUPPORT = "CONTACT_SUPPORT"
+    # The seller's side of the same order.
+    APPROVE_RETURN = "APPROVE_RETURN"
+    REJECT_RETURN = "REJECT_RETURN"
+    RESPOND_TO_CANCELLATION = "RESPOND_TO_CANCELLATION"
+    UPDATE_ADDRESS = "UPDATE_ADDRESS"
+    CONTACT_BUYER = "CONTACT_BUYER"
 
 
 class Unavailable(Enum):
@@ -51,6 +57,7 @@ class Unavailable(Enum):
     ALREADY_DELIVERED = "ALREADY_DELIVERED"
     ALREADY_REPORTED = "ALREADY_REPORTED"
     NOT_PAID = "NOT_PAID"
+    NOTHING_PENDING = "NOTHING_PENDING"
 
 
 LABELS = {
@@ -59,7 +66,9 @@ LABELS = {
     ActionKind.ADD_ITEMS_TO_RETURN: "Add items to return", ActionKind.CANCEL_RETURN: "Cancel return",
     ActionKind.VIEW_RETURN: "View return", ActionKind.REPORT_NOT_RECEIVED: "Didn't receive it",
     ActionKind.REPORT_LATE: "Report late delivery", ActionKind.CONTACT_SELLER: "Contact seller",
-    ActionKind.CONTACT_SUPPORT: "Contact support",
+    ActionKind.CONTACT_SUPPORT: "Contact support", ActionKind.APPROVE_RETURN: "Approve return",
+    ActionKind.REJECT_RETURN: "Reject return", ActionKind.RESPOND_TO_CANCELLATION: "Respond to cancellation",
+    ActionKind.UPDATE_ADDRESS: "Update address", ActionKind.CONTACT_BUYER: "Contact buyer",
 }
 
 
@@ -94,6 +103,7 @@ class Action:
     items: tuple[ActionItem, ...] = ()
     package_ids: tuple[str, ...] = ()
     return_ids: tuple[str, ...] = ()
+    cancellation_ids: tuple[str, ...] = ()
     requires_approval: bool = False
     alternative: ActionKind | None = None
 
@@ -323,8 +333,8 @@ def _cancel_items(view: OrderView) -> Action:
                items=_group(view, [u.id for u in units], deadline))
 
 
-def _change_address(view: OrderView) -> Action:
-    kind, market = ActionKind.CHANGE_ADDRESS, view.market
+def _change_address(view: OrderView, kind: ActionKind = ActionKind.CHANGE_ADDRESS) -> Action:
+    market = view.market
     if view.cancelled:
         return _no(kind, Unavailable.ORDER_CANCELLED, f"The order was {market.word('cancelled')}.")
     shipped = [p for p in view.packages if p.shipped]
@@ -402,6 +412,26 @@ def order_actions(view: OrderView) -> tuple[Action, ...]:
         _ok(ActionKind.CONTACT_SELLER, f"Message {view.snapshot.order.shop_name}."),
         _ok(ActionKind.CONTACT_SUPPORT, "Talk to customer support."),
     )
+
+
+def seller_actions(view: OrderView) -> tuple[Action, ...]:
+    """What the seller can do on this order: answer requests, fix the address before it ships."""
+    pending = tuple(g.id for g in view.returns if g.status is ReturnStatus.REQUESTED)
+    returns = [
+        _ok(kind, message, return_ids=pending) if pending else
+        _no(kind, Unavailable.NOTHING_PENDING, "No return is waiting for your answer.")
+        for kind, message in ((ActionKind.APPROVE_RETURN, "Approve: the buyer gets a free return label."),
+                              (ActionKind.REJECT_RETURN, "Reject, with a reason the buyer will see."))
+    ]
+    after_sales = view.snapshot.after_sales
+    asked = tuple(c.id for c in after_sales.cancellations if c.status is CancellationStatus.REQUESTED) \
+        if after_sales else ()
+    respond = (_ok(ActionKind.RESPOND_TO_CANCELLATION, "Accept or decline the buyer's cancellation request.",
+                   cancellation_ids=asked) if asked else
+               _no(ActionKind.RESPOND_TO_CANCELLATION, Unavailable.NOTHING_PENDING,
+                   "No cancellation request is waiting for your answer."))
+    return (*returns, respond, _change_address(view, ActionKind.UPDATE_ADDRESS),
+            _ok(ActionKind.CONTACT_BUYER, "Message the buyer."))
 
 
 def after_sales_closed(view: OrderView) -> bool:

@@ -96,6 +96,30 @@ REASONS: dict[ReturnReason, ReasonRule] = {
 REASON_BY_UPSTREAM_CODE: dict[str, ReturnReason] = {rule.upstream_code: r for r, rule in REASONS.items()}
 
 
+class CancelReason(Enum):
+    NO_LONGER_NEEDED = "NO_LONGER_NEEDED"
+    FOUND_BETTER_PRICE = "FOUND_BETTER_PRICE"
+    CHANGE_PAYMENT_METHOD = "CHANGE_PAYMENT_METHOD"
+    CHANGE_ADDRESS = "CHANGE_ADDRESS"
+    ORDERED_BY_MISTAKE = "ORDERED_BY_MISTAKE"
+    NOT_SHIPPED_ON_TIME = "NOT_SHIPPED_ON_TIME"
+    DONT_WANT_TO_WAIT = "DONT_WANT_TO_WAIT"
+    OUT_OF_STOCK = "OUT_OF_STOCK"  # the seller's reason
+
+
+# The after-sales service's cancellation reason codes.
+CANCEL_REASON_CODES: dict[CancelReason, str] = {
+    CancelReason.NO_LONGER_NEEDED: "cancel_reason_no_longer_needed",
+    CancelReason.FOUND_BETTER_PRICE: "cancel_reason_better_price",
+    CancelReason.CHANGE_PAYMENT_METHOD: "cancel_reason_change_payment",
+    CancelReason.CHANGE_ADDRESS: "cancel_reason_wrong_address",
+    CancelReason.ORDERED_BY_MISTAKE: "cancel_reason_mistake",
+    CancelReason.NOT_SHIPPED_ON_TIME: "cancel_reason_not_shipped_on_time",
+    CancelReason.DONT_WANT_TO_WAIT: "cancel_reason_dont_want_to_wait",
+    CancelReason.OUT_OF_STOCK: "cancel_reason_out_of_stock",
+}
+
+
 class WindowStart(Enum):
     EACH_PACKAGE = "EACH_PACKAGE"  # from the day that item's package was delivered
     LAST_PACKAGE = "LAST_PACKAGE"  # from the day the last package of the order was delivered

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 
-from gateway.domain.actions import Action, ActionKind, after_sales_closed, order_actions
+from gateway.domain.actions import Action, ActionKind, after_sales_closed, order_actions, seller_actions
 from gateway.domain.alerts import Alert, order_alerts
 from gateway.domain.items import LineItem, line_items
 from gateway.domain.model import Actor, CancellationStatus, OrderSnapshot, Unit
@@ -121,8 +121,14 @@ class OrderView:
     def actions(self) -> tuple[Action, ...]:
         return order_actions(self)
 
+    @cached_property
+    def seller_actions(self) -> tuple[Action, ...]:
+        return seller_actions(self)
+
     def action(self, kind: ActionKind) -> Action:
-        return next(a for a in self.actions if a.kind is kind)
+        """The buyer's or the seller's action of that kind (one rule source for lists and mutations)."""
+        found = next((a for a in self.actions if a.kind is kind), None)
+        return found if found is not None else next(a for a in self.seller_actions if a.kind is kind)
 
     @cached_property
     def after_sales_closed(self) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, mutation=Mutation)
 
 __all__ = ["schema"]

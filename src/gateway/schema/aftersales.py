@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from gateway.domain import actions, model, returns
+from gateway.domain.decisions import resolutions_for
 from gateway.domain.items import count_by_item
 from gateway.domain.model import CancellationRecord
 from gateway.domain.policy import ReasonRule
@@ -49,10 +50,12 @@ class ReturnReasonOption:
     category: ReturnReasonCategory
     deadline: datetime | None
     basis: str | None = strawberry.field(description="The policy or law that opens this window.")
+    resolutions: list[ReturnKind] = strawberry.field(description="What the shopper may ask for with this reason.")
 
     @classmethod
     def of(cls, rule: ReasonRule, deadline: datetime | None = None, basis: str | None = None) -> ReturnReasonOption:
-        return cls(code=rule.reason, label=rule.label, category=rule.category, deadline=deadline, basis=basis)
+        return cls(code=rule.reason, label=rule.label, category=rule.category, deadline=deadline, basis=basis,
+                   resolutions=list(resolutions_for(rule)))
 
 
 @strawberry.type(description="An item an action applies to, how many units, and for returns the reasons allowed.")

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.auth import Role
-from gateway.domain import actions, alerts, model, packages, policy, returns, status, tracker
+from gateway.domain import actions, alerts, decisions, model, packages, policy, returns, status, tracker
 
 Market = Annotated[model.Market, strawberry.enum(name="Market", description="Where the order was placed.")]
 DeliveryMethod = Annotated[model.DeliveryMethod, strawberry.enum(name="DeliveryMethod")]
@@ -43,3 +43,5 @@ RefundState = Annotated[returns.RefundState, strawberry.enum(name="RefundState")
 CancellationStatus = Annotated[model.CancellationStatus, strawberry.enum(name="CancellationStatus")]
 Actor = Annotated[model.Actor, strawberry.enum(name="Actor")]
 ViewerRole = Annotated[Role, strawberry.enum(name="ViewerRole")]
+CancelReason = Annotated[policy.CancelReason, strawberry.enum(name="CancelReason")]
+UserErrorCode = Annotated[decisions.UserErrorCode, strawberry.enum(name="UserErrorCode")]

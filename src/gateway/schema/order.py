@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import strawberry
 
+from gateway.auth import Role
+from gateway.context import Info
 from gateway.domain.items import count_by_item
 from gateway.domain.packages import promised_date
 from gateway.domain.view import OrderView
@@ -138,12 +140,14 @@ class Order:
     def after_sales_available(self) -> bool:
         return self.view.snapshot.after_sales_available
 
-    @strawberry.field(description="Every after-sales entrance, available or not. Null (with an error) when the "
-                                  "after-sales service is unavailable.")
-    def after_sales_actions(self) -> list[AfterSalesAction] | None:
+    @strawberry.field(description="Every after-sales entrance for the viewer (the buyer's, or the seller's), "
+                                  "available or not. Null (with an error) when the after-sales service is unavailable.")
+    def after_sales_actions(self, info: Info) -> list[AfterSalesAction] | None:
         if not self.view.snapshot.after_sales_available:
             raise _after_sales_error(self.view)
-        return [AfterSalesAction.of(a, self.view) for a in self.view.actions]
+        viewer = info.context.viewer
+        actions = self.view.seller_actions if viewer and viewer.role is Role.SELLER else self.view.actions
+        return [AfterSalesAction.of(a, self.view) for a in actions]
 
     @strawberry.field(description="Returns and refunds, one per parcel sent back.")
     def returns(self) -> list[Return] | None:

@@ -15,6 +15,7 @@ from gateway.domain.model import (
     ReturnRecord,
     ReturnStatus,
 )
+from gateway.errors import UpstreamBadData
 from gateway.upstream.base import Upstream
 from gateway.upstream.reader import Reader
 
@@ -61,23 +62,35 @@ class AfterSalesClient(Upstream):
                 found[record.order_id] = record
         return found
 
-    async def create_return(self, body: dict[str, Any], idempotency_key: str) -> tuple[int, Any]:
-        response = await self._post("returns", body, idempotency_key=idempotency_key)
-        return response.status, response.body
+    async def create_returns(self, body: dict[str, Any], idempotency_key: str) -> list[ReturnRecord]:
+        """One return per reason group, all in one parcel, created atomically upstream."""
+        response = await self._post("returns/batch_create", body, idempotency_key=idempotency_key)
+        self._expect_found(response.status, f"order {body.get('order_id')}")
+        return [parse_return(r) for r in Reader(SERVICE, response.body).objects("returns")]
 
-    async def return_action(self, return_id: str, action: str, body: dict[str, Any],
-                            idempotency_key: str) -> tuple[int, Any]:
-        response = await self._post(f"returns/{return_id}/{action}", body, idempotency_key=idempotency_key)
-        return response.status, response.body
+    async def change_returns(self, combined_id: str, action: str, body: dict[str, Any],
+                             idempotency_key: str) -> list[ReturnRecord]:
+        """Cancel (buyer), approve or reject (seller) every live return of one parcel."""
+        response = await self._post(f"combined_returns/{combined_id}/{action}", body, idempotency_key=idempotency_key)
+        self._expect_found(response.status, f"return {combined_id}")
+        return [parse_return(r) for r in Reader(SERVICE, response.body).objects("returns")]
 
-    async def create_cancellation(self, body: dict[str, Any], idempotency_key: str) -> tuple[int, Any]:
+    async def create_cancellation(self, body: dict[str, Any], idempotency_key: str) -> CancellationRecord:
         response = await self._post("cancellations", body, idempotency_key=idempotency_key)
-        return response.status, response.body
+        self._expect_found(response.status, f"order {body.get('order_id')}")
+        return parse_cancellation(Reader(SERVICE, response.body).obj("cancellation"))
 
-    async def cancellation_action(self, cancel_id: str, action: str, body: dict[str, Any],
-                                  idempotency_key: str) -> tuple[int, Any]:
+    async def answer_cancellation(self, cancel_id: str, accept: bool, body: dict[str, Any],
+                                  idempotency_key: str) -> CancellationRecord:
+        action = "approve" if accept else "reject"
         response = await self._post(f"cancellations/{cancel_id}/{action}", body, idempotency_key=idempotency_key)
-        return response.status, response.body
+        self._expect_found(response.status, f"cancellation {cancel_id}")
+        return parse_cancellation(Reader(SERVICE, response.body).obj("cancellation"))
+
+    def _expect_found(self, status: int, what: str) -> None:
+        if status == 404:
+            # We read it a moment ago: the after-sales service disagrees with what we were shown.
+            raise UpstreamBadData(SERVICE, f"{what} is unknown to the after-sales service")
 
 
 def _money(r: Reader, key: str) -> Money:
