@@ -58,7 +58,7 @@ class MemoryIdempotencyStore:
     def _expire(self) -> None:
         now = time.monotonic()
         while self._done:
-            key, (stored, _, _) = next(iter(self._done.items()))
+            _, (stored, _, _) = next(iter(self._done.items()))
             if now - stored < self.ttl and len(self._done) <= self.capacity:
                 break
             self._done.popitem(last=False)
