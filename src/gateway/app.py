@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from starlette.applications import Starlette
@@ -23,10 +25,12 @@ from gateway.auth import TokenSettings, Viewer, bearer, verify
 from gateway.context import Context
 from gateway.errors import Unauthenticated
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
-from gateway.loaders import Loaders
+from gateway.loaders import Loaders, Sharing
 from gateway.schema import schema
 from gateway.settings import Settings
 from gateway.upstream import RequestScope, Transport, Transports
+from gateway.upstream.base import NullObserver, UpstreamObserver
+from gateway.upstream.resilience import BreakerState, Bulkhead, CircuitBreaker, RetryPolicy
 
 Clock = Callable[[], datetime]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -40,6 +44,8 @@ class Runtime:
     clock: Clock
     tokens: TokenSettings
     idempotency: IdempotencyStore
+    sharing: Sharing
+    observer: UpstreamObserver = field(default_factory=NullObserver)
     transports: Transports | None = None
 
 
@@ -73,35 +79,72 @@ class GatewayGraphQL(GraphQL[Context, None]):
         upstreams = runtime.transports.for_request(scope)
         viewer, auth_error = authenticate(request.headers.get("authorization"), runtime.tokens)
         now = runtime.clock()
-        return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer),
+        return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer, runtime.sharing),
                        upstreams=upstreams, now=now, request_id=request_id,
                        max_page_size=runtime.settings.max_page_size, idempotency=runtime.idempotency)
+
+
+async def _probe(transport: Transport) -> dict[str, Any]:
+    breaker = transport.breaker
+    assert breaker is not None
+    state = breaker.state.value
+    try:
+        async with asyncio.timeout(1.0):
+            async with transport.session.get(transport.base_url / "health") as response:
+                reachable = response.status == 200
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        reachable = False
+    return {"service": transport.name, "ok": reachable and breaker.state is BreakerState.CLOSED,
+            "reachable": reachable, "breaker": state, "in_flight": transport.bulkhead.in_flight}
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     pinned = settings.clock
     runtime = Runtime(settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))),
-                      token_settings(settings), MemoryIdempotencyStore())
+                      token_settings(settings), MemoryIdempotencyStore(), Sharing.create(settings.tracking_cache_ttl))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=30)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            runtime.transports = Transports(
-                orders=Transport("orders", URL(settings.orders_url), session, settings.upstream_timeout),
-                carrier=Transport("carrier", URL(settings.carrier_url), session, settings.upstream_timeout),
-                aftersales=Transport("aftersales", URL(settings.aftersales_url), session, settings.upstream_timeout),
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            def transport(name: str, url: str) -> Transport:
+                # One pool per upstream, so a slow service cannot take the others' connections.
+                connector = aiohttp.TCPConnector(limit=settings.upstream_pool_size, keepalive_timeout=30,
+                                                 enable_cleanup_closed=True)
+                session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+                stack.push_async_callback(session.close)
+                return Transport(
+                    name, URL(url), session, settings.upstream_timeout,
+                    retry=RetryPolicy(settings.upstream_retries + 1, settings.retry_base_delay,
+                                      settings.retry_max_delay),
+                    breaker=CircuitBreaker(name, settings.breaker_threshold, settings.breaker_cool_off),
+                    bulkhead=Bulkhead(settings.upstream_max_in_flight), observer=runtime.observer)
+
+            runtime.transports = Transports(orders=transport("orders", settings.orders_url),
+                                            carrier=transport("carrier", settings.carrier_url),
+                                            aftersales=transport("aftersales", settings.aftersales_url))
             try:
                 yield
             finally:
                 runtime.transports = None
 
     async def healthz(request: Request) -> Response:
+        """Liveness: the process answers. No upstream is called."""
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        """Readiness: every upstream answers its health check and no circuit is open."""
+        transports = runtime.transports
+        if transports is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        checks = await asyncio.gather(*(_probe(t) for t in (transports.orders, transports.carrier,
+                                                             transports.aftersales)))
+        ready = all(c["ok"] for c in checks)
+        return JSONResponse({"status": "ready" if ready else "not ready",
+                             "upstreams": {c.pop("service"): c for c in checks}},
+                            status_code=200 if ready else 503)
+
     graphql = GatewayGraphQL(runtime)
-    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
-                    lifespan=lifespan)
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz),
+                            Route("/readyz", readyz)], lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,6 +32,7 @@ from gateway.upstream import Upstreams
 from gateway.upstream.aftersales import MAX_BATCH as AFTERSALES_BATCH
 from gateway.upstream.carrier import MAX_BATCH as CARRIER_BATCH
 from gateway.upstream.orders import MAX_BATCH as ORDERS_BATCH
+from gateway.upstream.shared import SharedReads, TtlCache
 
 T = TypeVar("T")
 
@@ -46,29 +48,49 @@ async def _captured(awaitable: Awaitable[T]) -> tuple[T | None, SourceFailure | 
         return None, _failure(error)
 
 
+@dataclass
+class Sharing:
+    """App-wide single-flight (and the optional tracking cache); see ``gateway.upstream.shared``."""
+
+    orders: SharedReads[str, OrderRecord] = field(default_factory=SharedReads)
+    trackings: SharedReads[TrackingKey, Tracking] = field(default_factory=SharedReads)
+    after_sales: SharedReads[str, AfterSalesRecord] = field(default_factory=SharedReads)
+
+    @classmethod
+    def create(cls, tracking_cache_ttl: float = 0.0, tracking_cache_size: int = 10_000) -> Sharing:
+        cache = TtlCache[TrackingKey, Tracking](tracking_cache_ttl, tracking_cache_size) \
+            if tracking_cache_ttl > 0 else None
+        return cls(trackings=SharedReads(cache))
+
+
 class Loaders:
-    def __init__(self, upstreams: Upstreams, now: datetime, viewer: Viewer | None) -> None:
+    def __init__(self, upstreams: Upstreams, now: datetime, viewer: Viewer | None,
+                 sharing: Sharing | None = None) -> None:
         self.upstreams = upstreams
         self.now = now
         self.viewer = viewer
-        self.orders: DataLoader[str, OrderRecord | None] = DataLoader(self._orders, max_batch_size=ORDERS_BATCH)
+        self.sharing = sharing or Sharing()
+        # aiodataloader fails just the keys whose value is an Exception; its types don't say so.
+        self.orders: DataLoader[str, OrderRecord | None] = DataLoader(
+            self._orders, max_batch_size=ORDERS_BATCH)  # type: ignore[arg-type]
         self.trackings: DataLoader[TrackingKey, Tracking | None] = DataLoader(
-            self._trackings, max_batch_size=CARRIER_BATCH)
+            self._trackings, max_batch_size=CARRIER_BATCH)  # type: ignore[arg-type]
         self.after_sales: DataLoader[str, AfterSalesRecord | None] = DataLoader(
-            self._after_sales, max_batch_size=AFTERSALES_BATCH)
+            self._after_sales, max_batch_size=AFTERSALES_BATCH)  # type: ignore[arg-type]
         self._views: dict[str, asyncio.Future[OrderView | None]] = {}
 
-    async def _orders(self, ids: list[str]) -> list[OrderRecord | None]:
-        found = await self.upstreams.orders.orders(ids)
+    # Batch functions: a value per key, in order; an Exception value fails that key alone.
+    async def _orders(self, ids: list[str]) -> list[OrderRecord | Exception | None]:
+        found = await self.sharing.orders.fetch(ids, self.upstreams.orders.orders)
         return [found.get(i) for i in ids]
 
-    async def _trackings(self, keys: list[TrackingKey]) -> list[Tracking | None]:
-        found = await self.upstreams.carrier.trackings(keys)
+    async def _trackings(self, keys: list[TrackingKey]) -> list[Tracking | Exception | None]:
+        found = await self.sharing.trackings.fetch(keys, self.upstreams.carrier.trackings)
         return [found.get(k) for k in keys]
 
-    async def _after_sales(self, ids: list[str]) -> list[AfterSalesRecord | None]:
-        found = await self.upstreams.aftersales.for_orders(ids)
-        return [found.get(i, AfterSalesRecord(i)) for i in ids]
+    async def _after_sales(self, ids: list[str]) -> list[AfterSalesRecord | Exception]:
+        found = await self.sharing.after_sales.fetch(ids, self.upstreams.aftersales.for_orders)
+        return [found.get(i) or AfterSalesRecord(i) for i in ids]
 
     def prime(self, records: Sequence[OrderRecord]) -> None:
         for record in records:

@@ -48,6 +48,18 @@ class Settings:
     jwt_leeway: float = _s("JWT_LEEWAY_SECONDS", "Clock skew tolerated on `exp`/`iat`, in seconds.", 30.0)
     upstream_timeout: float = _s("UPSTREAM_TIMEOUT", "Per-call timeout for an upstream request, in seconds.", 2.0)
     request_deadline: float = _s("REQUEST_DEADLINE", "Overall deadline for one GraphQL request, in seconds.", 5.0)
+    upstream_retries: int = _s("UPSTREAM_RETRIES", "Retries of an idempotent read after a refused connection, 429 "
+                               "or 5xx (0 disables).", 2)
+    retry_base_delay: float = _s("UPSTREAM_RETRY_BASE_DELAY", "First backoff step in seconds (doubles, full jitter; "
+                                 "`Retry-After` wins).", 0.05)
+    retry_max_delay: float = _s("UPSTREAM_RETRY_MAX_DELAY", "Longest backoff between retries, in seconds.", 1.0)
+    breaker_threshold: int = _s("BREAKER_THRESHOLD", "Consecutive failures that open an upstream's circuit.", 5)
+    breaker_cool_off: float = _s("BREAKER_COOL_OFF", "Seconds an open circuit fails fast before one probe.", 10.0)
+    upstream_max_in_flight: int = _s("UPSTREAM_MAX_IN_FLIGHT", "Calls in flight per upstream before callers wait.",
+                                     64)
+    upstream_pool_size: int = _s("UPSTREAM_POOL_SIZE", "Connections kept per upstream (keep-alive pool).", 100)
+    tracking_cache_ttl: float = _s("TRACKING_CACHE_TTL", "Seconds to reuse a carrier tracking across requests "
+                                   "(0: off).", 0.0)
     max_page_size: int = _s("MAX_PAGE_SIZE", "Largest `first` accepted by the order history.", 50)
     clock: datetime | None = _s("GATEWAY_NOW", "Pin the gateway's clock (ISO 8601 with offset); demos and tests.",
                                 None)
@@ -55,9 +67,15 @@ class Settings:
     def __post_init__(self) -> None:
         if self.port <= 0 or self.port > 65535:
             raise SettingsError(f"PORT must be between 1 and 65535, got {self.port}")
-        for name in ("upstream_timeout", "request_deadline", "jwt_leeway"):
-            if getattr(self, name) <= 0 and name != "jwt_leeway":
+        for name in ("upstream_timeout", "request_deadline", "breaker_cool_off", "retry_max_delay"):
+            if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive")
+        for name in ("breaker_threshold", "upstream_max_in_flight", "upstream_pool_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{_env(name)} must be at least 1")
+        for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "jwt_leeway"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{_env(name)} must not be negative")
         if not 1 <= self.max_page_size <= 100:
             raise SettingsError("MAX_PAGE_SIZE must be between 1 and 100")
         for name in ("orders_url", "carrier_url", "aftersales_url"):

@@ -17,7 +17,7 @@ from gateway.domain.model import (
 )
 from gateway.errors import UpstreamBadData
 from gateway.upstream.base import Upstream
-from gateway.upstream.reader import Reader
+from gateway.upstream.reader import Reader, each_record
 
 SERVICE = "aftersales"
 MAX_BATCH = 50
@@ -52,38 +52,40 @@ ARBITRATION_OPEN = "IN_PROGRESS"
 
 
 class AfterSalesClient(Upstream):
-    async def for_orders(self, order_ids: Sequence[str]) -> dict[str, AfterSalesRecord]:
-        found: dict[str, AfterSalesRecord] = {}
+    async def for_orders(self, order_ids: Sequence[str]) -> dict[str, AfterSalesRecord | UpstreamBadData]:
+        found: dict[str, AfterSalesRecord | UpstreamBadData] = {}
         for start in range(0, len(order_ids), MAX_BATCH):
             chunk = list(order_ids[start : start + MAX_BATCH])
-            response = await self._post("aftersales/batch_get", {"order_ids": chunk})
+            response = await self._read("aftersales.batch", "aftersales/batch_get", {"order_ids": chunk})
             for r in Reader(SERVICE, response.body).objects("orders"):
-                record = parse_after_sales(r)
-                found[record.order_id] = record
+                found.update(each_record(r, "order_id", parse_after_sales))
         return found
 
     async def create_returns(self, body: dict[str, Any], idempotency_key: str) -> list[ReturnRecord]:
         """One return per reason group, all in one parcel, created atomically upstream."""
-        response = await self._post("returns/batch_create", body, idempotency_key=idempotency_key)
+        response = await self._write("returns.batch_create", "returns/batch_create", body,
+                                     idempotency_key=idempotency_key)
         self._expect_found(response.status, f"order {body.get('order_id')}")
         return [parse_return(r) for r in Reader(SERVICE, response.body).objects("returns")]
 
     async def change_returns(self, combined_id: str, action: str, body: dict[str, Any],
                              idempotency_key: str) -> list[ReturnRecord]:
         """Cancel (buyer), approve or reject (seller) every live return of one parcel."""
-        response = await self._post(f"combined_returns/{combined_id}/{action}", body, idempotency_key=idempotency_key)
+        response = await self._write("returns.combined_action", f"combined_returns/{combined_id}/{action}", body,
+                                     idempotency_key=idempotency_key)
         self._expect_found(response.status, f"return {combined_id}")
         return [parse_return(r) for r in Reader(SERVICE, response.body).objects("returns")]
 
     async def create_cancellation(self, body: dict[str, Any], idempotency_key: str) -> CancellationRecord:
-        response = await self._post("cancellations", body, idempotency_key=idempotency_key)
+        response = await self._write("cancellations.create", "cancellations", body, idempotency_key=idempotency_key)
         self._expect_found(response.status, f"order {body.get('order_id')}")
         return parse_cancellation(Reader(SERVICE, response.body).obj("cancellation"))
 
     async def answer_cancellation(self, cancel_id: str, accept: bool, body: dict[str, Any],
                                   idempotency_key: str) -> CancellationRecord:
         action = "approve" if accept else "reject"
-        response = await self._post(f"cancellations/{cancel_id}/{action}", body, idempotency_key=idempotency_key)
+        response = await self._write(f"cancellations.{action}", f"cancellations/{cancel_id}/{action}", body,
+                                     idempotency_key=idempotency_key)
         self._expect_found(response.status, f"cancellation {cancel_id}")
         return parse_cancellation(Reader(SERVICE, response.body).obj("cancellation"))
 

@@ -6,8 +6,9 @@ import itertools
 from collections.abc import Sequence
 
 from gateway.domain.model import CarrierTag, Signature, Tracking, TrackingEvent, TrackingKey
+from gateway.errors import UpstreamBadData
 from gateway.upstream.base import Upstream
-from gateway.upstream.reader import Reader
+from gateway.upstream.reader import Reader, each_record
 
 SERVICE = "carrier"
 MAX_BATCH = 100
@@ -15,16 +16,16 @@ SIGNATURES = {"none": Signature.NONE, "signature": Signature.SIGNATURE, "adult_s
 
 
 class CarrierClient(Upstream):
-    async def trackings(self, keys: Sequence[TrackingKey]) -> dict[TrackingKey, Tracking]:
-        """Batch get; trackings the carrier does not know are absent from the result."""
-        found: dict[TrackingKey, Tracking] = {}
+    async def trackings(self, keys: Sequence[TrackingKey]) -> dict[TrackingKey, Tracking | UpstreamBadData]:
+        """Batch get; unknown trackings are absent, a malformed one is an error for that tracking only."""
+        found: dict[TrackingKey, Tracking | UpstreamBadData] = {}
         for start in range(0, len(keys), MAX_BATCH):
             chunk = keys[start : start + MAX_BATCH]
             body = {"trackings": [{"slug": k.carrier, "tracking_number": k.number} for k in chunk]}
-            response = await self._post("trackings/batch_get", body)
+            response = await self._read("trackings.batch", "trackings/batch_get", body)
             for r in Reader(SERVICE, response.body).objects("trackings"):
-                tracking = parse_tracking(r)
-                found[tracking.key] = tracking
+                key = TrackingKey(r.text("slug"), r.text("tracking_number"))
+                found.update({key: v for v in each_record(r, "tracking_number", parse_tracking).values()})
         return found
 
 

@@ -25,7 +25,7 @@ from gateway.domain.model import (
 )
 from gateway.errors import UpstreamBadData
 from gateway.upstream.base import Upstream
-from gateway.upstream.reader import Reader
+from gateway.upstream.reader import Reader, each_record
 
 SERVICE = "orders"
 ORDER_STATUSES = frozenset({
@@ -57,16 +57,14 @@ class OrderSearch:
 
 
 class OrdersClient(Upstream):
-    async def orders(self, ids: Sequence[str]) -> dict[str, OrderRecord]:
-        """Batch get; unknown ids are simply absent from the result."""
-        found: dict[str, OrderRecord] = {}
+    async def orders(self, ids: Sequence[str]) -> dict[str, OrderRecord | UpstreamBadData]:
+        """Batch get; unknown ids are absent, and a malformed order is an error for that order only."""
+        found: dict[str, OrderRecord | UpstreamBadData] = {}
         for start in range(0, len(ids), MAX_BATCH):
             chunk = ids[start : start + MAX_BATCH]
-            response = await self._get("orders", [("ids", ",".join(chunk))])
-            body = Reader(SERVICE, response.body)
-            for r in body.objects("orders"):
-                record = parse_order(r)
-                found[record.id] = record
+            response = await self._get("orders.batch", "orders", [("ids", ",".join(chunk))])
+            for r in Reader(SERVICE, response.body).objects("orders"):
+                found.update(each_record(r, "id", parse_order))
         return found
 
     async def search(self, query: OrderSearch, page_size: int, token: str | None) -> OrderPage:
@@ -83,14 +81,14 @@ class OrdersClient(Upstream):
             request["create_time_lt"] = int(query.placed_before.timestamp())
         if token:
             request["page_token"] = token
-        response = await self._post("orders/search", request)
+        response = await self._read("orders.search", "orders/search", request)
         body = Reader(SERVICE, response.body)
         return OrderPage(tuple(parse_order(r) for r in body.objects("orders")), body.opt_text("next_page_token"),
                          body.integer("total_count"))
 
     async def update_address(self, order_id: str, address: dict[str, str], idempotency_key: str) -> OrderRecord:
-        response = await self._post(f"orders/{order_id}/recipient_address", address,
-                                    idempotency_key=idempotency_key)
+        response = await self._write("orders.update_address", f"orders/{order_id}/recipient_address", address,
+                                     idempotency_key=idempotency_key)
         if response.status == 404:
             raise UpstreamBadData(SERVICE, f"order {order_id} vanished during the update")
         return parse_order(Reader(SERVICE, response.body).obj("order"))

@@ -7,7 +7,8 @@ missing field, a wrong type, an unknown enum value or an impossible date becomes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -17,6 +18,8 @@ from gateway.domain.model import Money
 from gateway.errors import UpstreamBadData
 
 E = TypeVar("E", bound=Enum)
+R = TypeVar("R")
+logger = logging.getLogger("gateway.upstream")
 # Beyond these, a timestamp is not a date any upstream of ours could mean.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -163,3 +166,14 @@ class Reader:
         if not all(isinstance(v, str) for v in values):
             raise self.bad(f"{self.path}.{key} is not a list of strings")
         return tuple(values)
+
+
+def each_record(r: Reader, key_field: str, parse: Callable[[Reader], R]) -> dict[str, R | UpstreamBadData]:
+    """Parse one item of a batch; a malformed item becomes an error for that item alone, logged with why.
+    An item whose own id cannot be read cannot be attributed, so it fails the whole batch."""
+    key = r.text(key_field)
+    try:
+        return {key: parse(r)}
+    except UpstreamBadData as error:
+        logger.warning("rejected at the border: %s (%s %s)", error.detail, key_field, key)
+        return {key: error}
