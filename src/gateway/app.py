@@ -111,6 +111,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 connector = aiohttp.TCPConnector(limit=settings.upstream_pool_size, keepalive_timeout=30,
                                                  enable_cleanup_closed=True)
                 session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
+                # aiohttp silently resends an idempotent request once when a kept-alive connection
+                # drops; our retry policy already decides, and counts, every attempt.
+                session._retry_connection = False
                 stack.push_async_callback(session.close)
                 return Transport(
                     name, URL(url), session, settings.upstream_timeout,

@@ -25,7 +25,8 @@ class CarrierClient(Upstream):
             response = await self._read("trackings.batch", "trackings/batch_get", body)
             for r in Reader(SERVICE, response.body).objects("trackings"):
                 key = TrackingKey(r.text("slug"), r.text("tracking_number"))
-                found.update({key: v for v in each_record(r, "tracking_number", parse_tracking).values()})
+                (parsed,) = each_record(r, "tracking_number", parse_tracking).values()
+                found[key] = parsed
         return found
 
 
