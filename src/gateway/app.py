@@ -10,18 +10,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from yarl import URL
 
-from gateway.auth import TokenSettings, Viewer, bearer, verify
+from gateway.auth import Role, TokenSettings, Viewer, bearer, mint, verify
 from gateway.context import Context
 from gateway.errors import Unauthenticated
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
@@ -82,6 +84,44 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer, runtime.sharing),
                        upstreams=upstreams, now=now, request_id=request_id,
                        max_page_size=runtime.settings.max_page_size, idempotency=runtime.idempotency)
+
+
+DEMO_SHOPPERS = {
+    "buyer-us-alice": ("Alice Johnson", "US", Role.BUYER, None),
+    "buyer-us-bob": ("Bob Martinez", "US", Role.BUYER, None),
+    "buyer-uk-olivia": ("Olivia Smith", "UK", Role.BUYER, None),
+    "buyer-uk-harry": ("Harry Patel", "UK", Role.BUYER, None),
+    "seller-threadline": ("Threadline Apparel (seller)", "US", Role.SELLER, "shop-us-threadline"),
+    "seller-northern": ("Northern Threads (seller)", "UK", Role.SELLER, "shop-uk-northern-threads"),
+}
+
+
+def development_routes(tokens: TokenSettings) -> list[BaseRoute]:
+    """Development mode only: the reference page, and the development token flow it uses (the same
+    tokens `make token` mints, for the demo shoppers only). Neither exists in production."""
+
+    async def demo_shoppers(request: Request) -> Response:
+        return JSONResponse([{"id": k, "name": v[0], "market": v[1], "role": v[2].value}
+                             for k, v in DEMO_SHOPPERS.items()])
+
+    async def dev_token(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body must be JSON: {\"shopper\": id}"}, status_code=400)
+        subject = body.get("shopper") if isinstance(body, dict) else None
+        shopper = DEMO_SHOPPERS.get(subject) if isinstance(subject, str) else None
+        if shopper is None or not isinstance(subject, str):
+            return JSONResponse({"error": "unknown demo shopper", "shoppers": list(DEMO_SHOPPERS)},
+                                status_code=400)
+        token = mint(tokens, subject, shopper[2], shop_id=shopper[3], ttl=8 * 3600)
+        return JSONResponse({"token": token, "subject": subject, "role": shopper[2].value})
+
+    web = Path(__file__).parent / "web"
+    routes: list[BaseRoute] = [Route("/dev/shoppers", demo_shoppers), Route("/dev/token", dev_token, methods=["POST"])]
+    if web.is_dir():
+        routes.append(Mount("/demo", app=StaticFiles(directory=web, html=True), name="demo"))
+    return routes
 
 
 async def _probe(transport: Transport) -> dict[str, Any]:
@@ -147,7 +187,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                             status_code=200 if ready else 503)
 
     graphql = GatewayGraphQL(runtime)
-    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz),
-                            Route("/readyz", readyz)], lifespan=lifespan)
+    routes: list[BaseRoute] = [Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz),
+                               Route("/readyz", readyz)]
+    if settings.development:
+        routes += development_routes(runtime.tokens)
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app
