@@ -12,6 +12,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# The graphql-http server audit (npm, pinned by package-lock.json) that the test suite runs.
+AUDIT := tests/http_audit/node_modules/.installed
+$(AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
+	cd tests/http_audit && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 venv: $(STAMP)
 
 ## run: mocks + gateway in development mode (GraphiQL at http://127.0.0.1:$(PORT)/graphql)
@@ -23,7 +29,7 @@ mocks: $(STAMP)
 	$(BIN)/python -m mocks
 
 ## test: the whole suite
-test: $(STAMP)
+test: $(STAMP) $(AUDIT)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -43,8 +43,9 @@ class Gateway:
 
 
 def settings_for(mocks: MockUpstreams, **overrides: Any) -> Settings:
+    # Rate limiting is off here: tests that exercise it turn it on.
     base = Settings(mode=Mode.DEVELOPMENT, orders_url=mocks.url("orders"), carrier_url=mocks.url("carrier"),
-                    aftersales_url=mocks.url("aftersales"), clock=TEST_NOW)
+                    aftersales_url=mocks.url("aftersales"), clock=TEST_NOW, rate_limit_per_minute=0)
     return base.with_(**overrides) if overrides else base
 
 

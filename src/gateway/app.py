@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,19 +13,24 @@ from typing import Any
 
 import aiohttp
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from yarl import URL
 
-from gateway.auth import Role, TokenSettings, Viewer, bearer, mint, verify
+from gateway.auth import JwksKeys, Role, TokenSettings, Viewer, bearer, mint, verify
 from gateway.context import Context
 from gateway.errors import Unauthenticated
+from gateway.execution import Documents
+from gateway.graphql_http import GraphQLEndpoint, Policy
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.limits import Limits
 from gateway.loaders import Loaders, Sharing
+from gateway.persisted import MemoryQueryStore, PersistedMode, QueryStore, load_safelist
+from gateway.ratelimit import MemoryRateLimiter, RateLimiter, Unlimited
 from gateway.schema import schema
 from gateway.settings import Settings
 from gateway.upstream import RequestScope, Transport, Transports
@@ -35,55 +38,28 @@ from gateway.upstream.base import NullObserver, UpstreamObserver
 from gateway.upstream.resilience import BreakerState, Bulkhead, CircuitBreaker, RetryPolicy
 
 Clock = Callable[[], datetime]
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @dataclass
 class Runtime:
-    """What lives as long as the app: settings, clock, token rules, upstream transports."""
+    """What lives as long as the app: settings, clock, token rules, stores, upstream transports."""
 
     settings: Settings
     clock: Clock
     tokens: TokenSettings
-    idempotency: IdempotencyStore
-    sharing: Sharing
+    idempotency: IdempotencyStore = field(default_factory=MemoryIdempotencyStore)
+    sharing: Sharing = field(default_factory=Sharing)
+    queries: QueryStore = field(default_factory=MemoryQueryStore)
+    limiter: RateLimiter = field(default_factory=Unlimited)
     observer: UpstreamObserver = field(default_factory=NullObserver)
     transports: Transports | None = None
+    documents: Documents | None = None
 
 
 def token_settings(settings: Settings) -> TokenSettings:
     return TokenSettings(secret=settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                          algorithms=settings.jwt_algorithms, leeway=settings.jwt_leeway,
                          public_key=settings.jwt_public_key or None)
-
-
-def authenticate(header: str | None, tokens: TokenSettings) -> tuple[Viewer | None, Unauthenticated | None]:
-    try:
-        token = bearer(header)
-        return (verify(token, tokens) if token else None), None
-    except Unauthenticated as error:
-        return None, error
-
-
-class GatewayGraphQL(GraphQL[Context, None]):
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if runtime.settings.development else None,
-                         allow_queries_via_get=True)
-        self.runtime = runtime
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        runtime = self.runtime
-        assert runtime.transports is not None, "the app's lifespan has not started"
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope = RequestScope(request_id=request_id, traceparent=request.headers.get("traceparent"),
-                             deadline=time.monotonic() + runtime.settings.request_deadline)
-        upstreams = runtime.transports.for_request(scope)
-        viewer, auth_error = authenticate(request.headers.get("authorization"), runtime.tokens)
-        now = runtime.clock()
-        return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer, runtime.sharing),
-                       upstreams=upstreams, now=now, request_id=request_id,
-                       max_page_size=runtime.settings.max_page_size, idempotency=runtime.idempotency)
 
 
 DEMO_SHOPPERS = {
@@ -140,8 +116,12 @@ async def _probe(transport: Transport) -> dict[str, Any]:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     pinned = settings.clock
-    runtime = Runtime(settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))),
-                      token_settings(settings), MemoryIdempotencyStore(), Sharing.create(settings.tracking_cache_ttl))
+    runtime = Runtime(
+        settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))), token_settings(settings),
+        sharing=Sharing.create(settings.tracking_cache_ttl),
+        limiter=(MemoryRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+                 if settings.rate_limit_per_minute else Unlimited()),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -186,11 +166,55 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                              "upstreams": {c.pop("service"): c for c in checks}},
                             status_code=200 if ready else 503)
 
-    graphql = GatewayGraphQL(runtime)
-    routes: list[BaseRoute] = [Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz),
-                               Route("/readyz", readyz)]
+    routes: list[BaseRoute] = [
+        # Every method reaches the endpoint, so that it can answer 405 with Allow itself.
+        Route("/graphql", graphql_endpoint(runtime), methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/healthz", healthz), Route("/readyz", readyz),
+    ]
     if settings.development:
         routes += development_routes(runtime.tokens)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                                     allow_methods=["GET", "POST"], max_age=600,
+                                     allow_headers=["Authorization", "Content-Type", "X-Request-Id", "traceparent"]))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
     return app
+
+
+def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
+    settings = runtime.settings
+    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_directives, settings.max_cost)
+    documents = Documents(schema._schema, limits, max_tokens=settings.max_tokens,
+                          max_length=settings.max_document_length, introspection=settings.development,
+                          suggestions=settings.development)
+    runtime.documents = documents
+    policy = Policy(settings.development, settings.max_body_bytes, settings.max_batch, limits,
+                    PersistedMode(settings.persisted_queries))
+    safelist = load_safelist(Path(settings.persisted_queries_file)) if settings.persisted_queries_file else {}
+    jwks = JwksKeys(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+
+    async def authenticate(header: str | None) -> tuple[Viewer | None, Unauthenticated | None]:
+        try:
+            token = bearer(header)
+            if token is None:
+                return None, None
+            key = await jwks.key_for(token) if jwks is not None else None
+            return verify(token, runtime.tokens, key), None
+        except Unauthenticated as error:
+            return None, error
+
+    async def context(request: Request, viewer: Viewer | None, auth_error: Unauthenticated | None,
+                      request_id: str) -> Context:
+        assert runtime.transports is not None, "the app's lifespan has not started"
+        scope = RequestScope(request_id=request_id, traceparent=request.headers.get("traceparent"),
+                             deadline=time.monotonic() + settings.request_deadline)
+        upstreams = runtime.transports.for_request(scope)
+        now = runtime.clock()
+        return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer, runtime.sharing),
+                       upstreams=upstreams, now=now, request_id=request_id, max_page_size=settings.max_page_size,
+                       idempotency=runtime.idempotency)
+
+    return GraphQLEndpoint(schema._schema, documents, policy, authenticate, context, runtime.limiter,
+                           runtime.queries, safelist)

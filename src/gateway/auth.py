@@ -6,10 +6,13 @@ as an unknown id is, so an order id reveals nothing about whether it exists.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
+import aiohttp
 import jwt
 
 from gateway.domain.model import OrderRecord
@@ -43,8 +46,10 @@ class TokenSettings:
     public_key: str | None = None  # PEM, for RS256
 
 
-def verify(token: str, settings: TokenSettings) -> Viewer:
-    key = settings.public_key if settings.public_key and "RS256" in settings.algorithms else settings.secret
+def verify(token: str, settings: TokenSettings, key: Any = None) -> Viewer:
+    """Check signature, expiry (with leeway for clock skew), issuer and audience; then read the claims."""
+    if key is None:
+        key = settings.public_key if settings.public_key and "RS256" in settings.algorithms else settings.secret
     try:
         claims = jwt.decode(
             token, key, algorithms=list(settings.algorithms), audience=settings.audience, issuer=settings.issuer,
@@ -69,6 +74,51 @@ def verify(token: str, settings: TokenSettings) -> Viewer:
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("token has no subject")
     return Viewer(subject, role, shop_id if role is Role.SELLER else None)
+
+
+@dataclass
+class JwksKeys:
+    """RS256 keys from a JWKS endpoint, fetched without blocking and cached; refetched (at most every
+    ``min_refresh`` seconds) when a token names a key id we don't have, which is how keys rotate."""
+
+    url: str
+    ttl: float = 300.0
+    min_refresh: float = 30.0
+    _keys: dict[str, Any] = field(default_factory=dict)
+    _fetched: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def key_for(self, token: str) -> Any:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("invalid token (DecodeError)") from None
+        now = time.monotonic()
+        stale = now - self._fetched > self.ttl
+        unknown = kid not in self._keys and now - self._fetched > self.min_refresh
+        if stale or unknown or not self._keys:
+            async with self._lock:
+                if time.monotonic() - self._fetched > self.min_refresh or not self._keys:
+                    await self._fetch()
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("token signed with an unknown key")
+        return key
+
+    async def _fetch(self) -> None:
+        try:
+            async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as session,
+                        session.get(self.url) as response):
+                document = await response.json(content_type=None)
+            keys = jwt.PyJWKSet.from_dict(document).keys
+        except (aiohttp.ClientError, TimeoutError, ValueError, jwt.PyJWKSetError) as error:
+            if not self._keys:
+                raise Unauthenticated(f"signing keys unavailable ({type(error).__name__})") from None
+            return  # keep serving the keys we have
+        self._keys = {k.key_id or "": k.key for k in keys}
+        self._fetched = time.monotonic()
 
 
 def mint(settings: TokenSettings, subject: str, role: Role, *, shop_id: str | None = None,

@@ -61,6 +61,24 @@ class Settings:
     tracking_cache_ttl: float = _s("TRACKING_CACHE_TTL", "Seconds to reuse a carrier tracking across requests "
                                    "(0: off).", 0.0)
     max_page_size: int = _s("MAX_PAGE_SIZE", "Largest `first` accepted by the order history.", 50)
+    max_body_bytes: int = _s("MAX_BODY_BYTES", "Largest request body accepted (413 beyond).", 262_144)
+    max_document_length: int = _s("MAX_DOCUMENT_LENGTH", "Longest GraphQL document, in characters.", 20_000)
+    max_tokens: int = _s("MAX_TOKENS", "Most lexical tokens in one document.", 3_000)
+    max_depth: int = _s("MAX_DEPTH", "Deepest field nesting allowed.", 12)
+    max_aliases: int = _s("MAX_ALIASES", "Most aliases in one document.", 30)
+    max_directives: int = _s("MAX_DIRECTIVES", "Most directives in one document.", 20)
+    max_cost: int = _s("MAX_COST", "Largest estimated cost (fields x list sizes, pages count `first`).", 25_000)
+    max_batch: int = _s("MAX_BATCH", "Operations per batched request (0: batching off).", 0)
+    persisted_queries: str = _s("PERSISTED_QUERIES", "`apq` (automatic persisted queries), `safelist` (only "
+                                "registered documents run) or `off`.", "apq")
+    persisted_queries_file: str = _s("PERSISTED_QUERIES_FILE", "Manifest of registered documents (safelist "
+                                     "mode; also preloaded in apq mode).", "")
+    cors_origins: tuple[str, ...] = _s("CORS_ORIGINS", "Origins allowed by CORS (comma-separated; none by "
+                                       "default).", ())
+    rate_limit_per_minute: int = _s("RATE_LIMIT_PER_MINUTE", "Requests per minute per client identity (0: "
+                                    "off).", 1_200)
+    rate_limit_burst: int = _s("RATE_LIMIT_BURST", "Requests a client may burst above the rate.", 200)
+    jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for RS256 keys (production; cached).", "")
     clock: datetime | None = _s("GATEWAY_NOW", "Pin the gateway's clock (ISO 8601 with offset); demos and tests.",
                                 None)
 
@@ -70,10 +88,19 @@ class Settings:
         for name in ("upstream_timeout", "request_deadline", "breaker_cool_off", "retry_max_delay"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive")
-        for name in ("breaker_threshold", "upstream_max_in_flight", "upstream_pool_size"):
+        for name in ("breaker_threshold", "upstream_max_in_flight", "upstream_pool_size", "max_body_bytes",
+                     "max_document_length", "max_tokens", "max_depth", "max_aliases", "max_directives",
+                     "max_cost"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{_env(name)} must be at least 1")
-        for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "jwt_leeway"):
+        if self.persisted_queries not in ("apq", "safelist", "off"):
+            raise SettingsError(f"PERSISTED_QUERIES must be apq, safelist or off, got {self.persisted_queries!r}")
+        if self.persisted_queries == "safelist" and not self.persisted_queries_file:
+            raise SettingsError("PERSISTED_QUERIES=safelist needs PERSISTED_QUERIES_FILE")
+        if self.persisted_queries_file and not Path(self.persisted_queries_file).is_file():
+            raise SettingsError(f"PERSISTED_QUERIES_FILE {self.persisted_queries_file!r} does not exist")
+        for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "jwt_leeway", "max_batch",
+                     "rate_limit_per_minute", "rate_limit_burst"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{_env(name)} must not be negative")
         if not 1 <= self.max_page_size <= 100:
@@ -84,8 +111,13 @@ class Settings:
                 raise SettingsError(f"{_env(name)} must be an http(s) URL, got {url!r}")
             if not url.endswith("/"):
                 object.__setattr__(self, name, url + "/")
-        if self.mode is Mode.PRODUCTION and not self.jwt_secret and not self.jwt_public_key:
-            raise SettingsError("JWT_SECRET (or JWT_PUBLIC_KEY with JWT_ALGORITHMS=RS256) is required in production")
+        if self.mode is Mode.PRODUCTION and not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
+            raise SettingsError("JWT_SECRET (or JWT_PUBLIC_KEY / JWT_JWKS_URL with JWT_ALGORITHMS=RS256) is "
+                                "required in production")
+        if self.mode is Mode.PRODUCTION and self.jwt_secret == DEV_SECRET:
+            raise SettingsError("JWT_SECRET must not be the development secret in production")
+        if "HS256" in self.jwt_algorithms and self.jwt_secret and len(self.jwt_secret) < 32:
+            raise SettingsError("JWT_SECRET must be at least 32 characters")
         if self.mode is Mode.DEVELOPMENT and not self.jwt_secret:
             object.__setattr__(self, "jwt_secret", DEV_SECRET)
 

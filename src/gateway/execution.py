@@ -1,0 +1,151 @@
+"""Preparing and running GraphQL documents: parse and validate once per document text, then execute.
+
+A prepared document (parsed, shape-checked, validated) is cached by its text in a bounded LRU, so the
+same query is parsed and validated once per process, not once per request. Execution goes straight to
+graphql-core with the Strawberry-built schema. Errors are formatted here: expected ones (a
+:class:`GatewayError`, a validation error) keep their message and code; anything unexpected is
+logged with a correlation id and, in production, masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.pyutils import is_awaitable
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from gateway.errors import GatewayError
+from gateway.limits import LimitExceeded, Limits, check_shape, measure
+
+logger = logging.getLogger("gateway.errors")
+_SUGGESTION = re.compile(r"\s*Did you mean .*?\?$")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document ready to run, or the errors that stop it (syntax, shape, validation)."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+    operations: Mapping[str | None, OperationDefinitionNode]
+
+    def operation(self, name: str | None) -> OperationDefinitionNode | None:
+        if name is None:
+            return next(iter(self.operations.values())) if len(self.operations) == 1 else None
+        return self.operations.get(name)
+
+
+class Documents:
+    """Parses, checks and validates documents, once per text (bounded LRU)."""
+
+    def __init__(self, schema: GraphQLSchema, limits: Limits, *, max_tokens: int, max_length: int,
+                 introspection: bool, suggestions: bool, capacity: int = 1_000) -> None:
+        self.schema, self.limits = schema, limits
+        self.max_tokens, self.max_length = max_tokens, max_length
+        self.rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
+        self.suggestions = suggestions
+        self.capacity = capacity
+        self._cache: OrderedDict[str, Prepared] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def prepare(self, query: str) -> Prepared:
+        cached = self._cache.get(query)
+        if cached is not None:
+            self.hits += 1
+            self._cache.move_to_end(query)
+            return cached
+        self.misses += 1
+        prepared = self._prepare(query)
+        self._cache[query] = prepared
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+        return prepared
+
+    def _prepare(self, query: str) -> Prepared:
+        if len(query) > self.max_length:
+            error = LimitExceeded("DOCUMENT_TOO_LARGE", f"The document is {len(query)} characters long; the limit "
+                                  f"is {self.max_length}.", self.max_length, len(query))
+            return Prepared(None, (error,), {})
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError as syntax:
+            if "tokens" in syntax.message and "more than" in syntax.message:
+                refused: GraphQLError = LimitExceeded(
+                    "TOKEN_LIMIT_EXCEEDED", f"The document has more than {self.max_tokens} tokens.",
+                    self.max_tokens, self.max_tokens + 1)
+            else:
+                syntax.extensions = {**(syntax.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+                refused = syntax
+            return Prepared(None, (refused,), {})
+        try:
+            check_shape(measure(document, self.limits.max_depth), self.limits)
+        except LimitExceeded as too_big:
+            return Prepared(None, (too_big,), {})
+        errors = validate(self.schema, document, self.rules, max_errors=20, hide_suggestions=not self.suggestions)
+        if errors:
+            for invalid in errors:
+                if not self.suggestions:
+                    invalid.message = _SUGGESTION.sub("", invalid.message)
+                invalid.extensions = {**(invalid.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            return Prepared(None, tuple(errors), {})
+        operations = {d.name.value if d.name else None: d for d in document.definitions
+                      if isinstance(d, OperationDefinitionNode)}
+        return Prepared(document, (), operations)
+
+
+def is_mutation(operation: OperationDefinitionNode) -> bool:
+    return operation.operation is OperationType.MUTATION
+
+
+async def run(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+              variables: Mapping[str, Any] | None, context: Any, *, suggestions: bool) -> ExecutionResult:
+    result = execute(schema, document, context_value=context, variable_values=dict(variables or {}),
+                     operation_name=operation_name, hide_suggestions=not suggestions)
+    if is_awaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
+    return result
+
+
+def formatted(error: GraphQLError) -> dict[str, Any]:
+    return dict(error.formatted)
+
+
+def format_error(error: GraphQLError, *, mask: bool, correlation_id: str) -> dict[str, Any]:
+    original = error.original_error
+    if original is None or isinstance(original, GatewayError):
+        result = formatted(error)
+        if isinstance(original, GatewayError):
+            result["extensions"] = original.extensions
+        return result
+    # A bug: log everything, tell the client only how to find it in the logs.
+    logger.error("unexpected error (correlation id %s) at %s", correlation_id, error.path, exc_info=original)
+    result = formatted(error)
+    if mask:
+        result["message"] = f"Unexpected error. Correlation id: {correlation_id}"
+    result["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "correlationId": correlation_id}
+    return result
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Variable coercion failed: nothing ran, and no error points at a field."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)

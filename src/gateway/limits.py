@@ -1,0 +1,165 @@
+"""Cheap refusals of abusive documents, before validation and long before any upstream call.
+
+Tokens are capped by the parser itself; depth, aliases and directives are counted on the parsed
+document; the cost estimate knows list sizes: a field returning a list multiplies the cost of its
+selection by the page size asked for (``first``) or by the field's typical length, so a page of 100
+orders with their packages costs far more than one order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+
+# Typical lengths of list fields, for the cost estimate; a paginated field uses its `first` instead.
+LIST_SIZES: dict[str, int] = {
+    "packages": 4, "lineItems": 8, "items": 8, "trackingEvents": 25, "tracker": 7, "steps": 7, "alerts": 4,
+    "afterSalesActions": 16, "reasons": 20, "returns": 3, "lines": 8, "instructions": 6, "cancellations": 2,
+    "resolutions": 3, "tags": 4, "packageIds": 4, "returnIds": 3, "nextSteps": 6, "userErrors": 4,
+    "unshippedItems": 4, "cancelledItems": 4, "returnReasons": 20, "field": 3,
+}
+PAGINATED = {"orders", "sellerOrders"}
+PAGE_CHILDREN = {"edges", "nodes"}
+DEFAULT_PAGE = 10
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_directives: int = 20
+    max_cost: int = 25_000
+
+
+class LimitExceeded(GraphQLError):
+    """A document refused for its shape; ``extensions`` say which limit and by how much."""
+
+    def __init__(self, code: str, message: str, limit: int, actual: int) -> None:
+        super().__init__(message, extensions={"code": code, "limit": limit, "actual": actual})
+
+
+@dataclass(frozen=True)
+class Shape:
+    depth: int
+    aliases: int
+    directives: int
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def measure(document: DocumentNode, max_depth: int) -> Shape:
+    """Depth, aliases and directives of the whole document (fragments counted where they are spread)."""
+    fragments = _fragments(document)
+    aliases = directives = 0
+    deepest = 0
+
+    def walk(selection_set: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> None:
+        nonlocal aliases, directives, deepest
+        if selection_set is None:
+            return
+        if depth > max_depth + 1:  # enough to report; don't walk a pathological document further
+            deepest = max(deepest, depth)
+            return
+        for selection in selection_set.selections:
+            directives += len(selection.directives or ())
+            if isinstance(selection, FieldNode):
+                if selection.alias is not None:
+                    aliases += 1
+                deepest = max(deepest, depth)
+                walk(selection.selection_set, depth + 1, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, depth, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in seen:  # cycles are the validator's to report
+                    directives += len(fragment.directives or ())
+                    walk(fragment.selection_set, depth, seen | {name})
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            directives += len(definition.directives or ())
+            walk(definition.selection_set, 1, frozenset())
+    return Shape(deepest, aliases, directives)
+
+
+def check_shape(shape: Shape, limits: Limits) -> None:
+    if shape.depth > limits.max_depth:
+        raise LimitExceeded("DEPTH_LIMIT_EXCEEDED", f"The query is nested {shape.depth} levels deep; the limit "
+                            f"is {limits.max_depth}.", limits.max_depth, shape.depth)
+    if shape.aliases > limits.max_aliases:
+        raise LimitExceeded("ALIAS_LIMIT_EXCEEDED", f"The query uses {shape.aliases} aliases; the limit is "
+                            f"{limits.max_aliases}.", limits.max_aliases, shape.aliases)
+    if shape.directives > limits.max_directives:
+        raise LimitExceeded("DIRECTIVE_LIMIT_EXCEEDED", f"The query uses {shape.directives} directives; the "
+                            f"limit is {limits.max_directives}.", limits.max_directives, shape.directives)
+
+
+def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value != "first":
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return max(0, int(value.value))
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            if isinstance(given, int) and not isinstance(given, bool):
+                return max(0, given)
+    return DEFAULT_PAGE
+
+
+def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
+    """Fields the operation could resolve, with list fields counted once per expected element."""
+    fragments = _fragments(document)
+
+    def walk(selection_set: SelectionSetNode | None, page: int, seen: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name in PAGINATED:
+                    total += 1 + walk(selection.selection_set, _page(selection, variables), seen)
+                elif name in PAGE_CHILDREN:
+                    total += 1 + page * walk(selection.selection_set, page, seen)
+                else:
+                    size = LIST_SIZES.get(name, 1)
+                    total += 1 + size * walk(selection.selection_set, page, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                total += walk(selection.selection_set, page, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in seen:
+                    total += walk(fragment.selection_set, page, seen | {name})
+        return total
+
+    return walk(operation.selection_set, DEFAULT_PAGE, frozenset())
+
+
+def check_cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any],
+               limits: Limits) -> int:
+    estimated = cost(document, operation, variables)
+    if estimated > limits.max_cost:
+        raise LimitExceeded("COST_LIMIT_EXCEEDED", f"The query could resolve about {estimated} fields; the limit "
+                            f"is {limits.max_cost}. Ask for fewer items per page or fewer fields.",
+                            limits.max_cost, estimated)
+    return estimated
