@@ -6,8 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from gateway.settings import Mode
 from tests.servers import running_server
 from tests.upstreams import MockUpstreams
