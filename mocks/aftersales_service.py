@@ -5,8 +5,9 @@ reasons becomes several returns sharing a ``combined_return_id`` (one parcel bac
 ``Idempotency-Key`` header and persist until ``/_control/reset``.
 
 Routes:
-  POST /aftersales/batch_get            {"order_ids": [...]} (1-50) -> returns + cancellations per order
-  GET  /orders/{order_id}/aftersales    the same for one order
+  POST /aftersales/batch_get            {"order_ids": [...]} (1-50) -> returns + cancellations per order;
+                                        unknown ids are listed in ``not_found``
+  GET  /orders/{order_id}/aftersales    the same for one order, 404 when unknown
   GET  /returns/{return_id}
   POST /returns                          create a return (buyer)
   POST /returns/batch_create             several reasons, one parcel: one return per reason, atomically
@@ -53,6 +54,9 @@ LIVE_RETURN = frozenset({
 })
 # Statuses in which the buyer can still withdraw, or add to the parcel: nothing has shipped back.
 OPEN_RETURN = frozenset({"RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "REPLACEMENT_REQUEST_PENDING"})
+# Statuses of a return that was withdrawn by the buyer or turned down by the seller.
+CLOSED_RETURN = frozenset({"RETURN_OR_REFUND_REQUEST_CANCEL", "RETURN_OR_REFUND_REQUEST_REJECT",
+                           "REPLACEMENT_REQUEST_CANCEL", "REPLACEMENT_REQUEST_REJECT"})
 LIVE_CANCEL = frozenset({"CANCELLATION_REQUEST_PENDING", "CANCELLATION_REQUEST_SUCCESS",
                          "CANCELLATION_REQUEST_COMPLETE"})
 
@@ -150,11 +154,16 @@ async def batch_get(request: web.Request) -> web.Response:
     if len(ids) > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} order_ids per request", field="order_ids")
     state = _state(request)
-    return json_response({"orders": [state.for_order(i) for i in dict.fromkeys(ids)]})
+    distinct = list(dict.fromkeys(ids))
+    return json_response({"orders": [state.for_order(i) for i in distinct if i in state.facts],
+                          "not_found": [i for i in distinct if i not in state.facts]})
 
 
 async def for_order(request: web.Request) -> web.Response:
-    return json_response(_state(request).for_order(request.match_info["order_id"]))
+    state = _state(request)
+    order_id = request.match_info["order_id"]
+    _order_facts(state, order_id)  # 404 for an order after-sales does not know
+    return json_response(state.for_order(order_id))
 
 
 async def get_return(request: web.Request) -> web.Response:
@@ -223,8 +232,7 @@ def _build_returns(state: AfterSalesState, body: dict[str, Any],
         group = [r for r in state.returns.values() if r["combined_return_id"] == combined]
         if not group or group[0]["order_id"] != order_id:
             raise not_found(f"combined return {combined} does not exist for this order")
-        live = [r for r in group if r["return_status"] not in
-                ("RETURN_OR_REFUND_REQUEST_CANCEL", "RETURN_OR_REFUND_REQUEST_REJECT")]
+        live = [r for r in group if r["return_status"] not in CLOSED_RETURN]
         if not live or any(r["return_status"] not in OPEN_RETURN for r in live):
             raise conflict("items can only be added before the parcel ships back", code="RETURN_NOT_OPEN",
                            field="combined_return_id")
@@ -261,24 +269,24 @@ def _build_returns(state: AfterSalesState, body: dict[str, Any],
 async def create_return(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     facts = _order_facts(state, _str(body, "order_id") or "")
     reason = _check_reason(body.get("return_reason"), facts["region"], "return_reason")
     ids = _line_ids(body, facts, required=True)
     (record,) = _build_returns(state, body, [(reason, ids, _check_note(body.get("buyer_note"), "buyer_note"))])
     state.returns[record["return_id"]] = record
-    return state.ledger.remember(request, body, json_response({"return": record}, status=201))
+    return write.remember(json_response({"return": record}, status=201))
 
 
 async def batch_create_returns(request: web.Request) -> web.Response:
     """Several returns, one per reason, in one parcel (one ``combined_return_id``), created atomically."""
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     facts = _order_facts(state, _str(body, "order_id") or "")
     raw_groups = body.get("groups")
     if not isinstance(raw_groups, list) or not raw_groups or len(raw_groups) > 20:
@@ -293,18 +301,19 @@ async def batch_create_returns(request: web.Request) -> web.Response:
     records = _build_returns(state, body, groups)
     for record in records:
         state.returns[record["return_id"]] = record
-    return state.ledger.remember(request, body, json_response({"returns": records}, status=201))
+    return write.remember(json_response({"returns": records}, status=201))
 
 
 def _apply_transition(state: AfterSalesState, record: dict[str, Any], action: str, body: dict[str, Any]) -> None:
     status = record["return_status"]
     now = state.now()
     facts = state.facts[record["order_id"]]
+    # A replacement keeps its own vocabulary when it is withdrawn or turned down.
+    closed = "REPLACEMENT_REQUEST" if record["return_type"] == "REPLACEMENT" else "RETURN_OR_REFUND_REQUEST"
     if action == "cancel":
         if status not in OPEN_RETURN:
             raise conflict(f"a return in {status} can no longer be cancelled", code="RETURN_NOT_OPEN")
-        record.update(return_status="RETURN_OR_REFUND_REQUEST_CANCEL", update_time=now,
-                      seller_next_action_response=[])
+        record.update(return_status=f"{closed}_CANCEL", update_time=now, seller_next_action_response=[])
     elif status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "REPLACEMENT_REQUEST_PENDING"):
         raise conflict(f"a return in {status} is not waiting for the seller", code="NOT_PENDING")
     elif action == "approve":
@@ -315,7 +324,7 @@ def _apply_transition(state: AfterSalesState, record: dict[str, Any], action: st
                           seller_next_action_response=[])
     else:
         reason = _str(body, "reject_reason")
-        record.update(return_status="RETURN_OR_REFUND_REQUEST_REJECT", reject_reason=reason, update_time=now,
+        record.update(return_status=f"{closed}_REJECT", reject_reason=reason, update_time=now,
                       seller_next_action_response=[])
 
 
@@ -326,15 +335,15 @@ def _actor_field(action: str) -> str:
 async def _transition_return(request: web.Request, action: str) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     record = state.returns.get(request.match_info["return_id"])
     actor = _actor_field(action)
     if record is None or body.get(actor) != record[actor]:
         raise not_found(f"return {request.match_info['return_id']} does not exist")
     _apply_transition(state, record, action, body)
-    return state.ledger.remember(request, body, json_response({"return": record}))
+    return write.remember(json_response({"return": record}))
 
 
 async def cancel_return(request: web.Request) -> web.Response:
@@ -356,9 +365,9 @@ async def transition_combined(request: web.Request) -> web.Response:
         raise not_found(f"no action {action}")
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     combined = request.match_info["combined_id"]
     actor = _actor_field(action)
     group = [r for r in state.returns.values() if r["combined_return_id"] == combined]
@@ -376,15 +385,15 @@ async def transition_combined(request: web.Request) -> web.Response:
             record.clear()
             record.update(saved)
         raise
-    return state.ledger.remember(request, body, json_response({"returns": group}))
+    return write.remember(json_response({"returns": group}))
 
 
 async def create_cancellation(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     order_id = _str(body, "order_id")
     assert order_id is not None
     facts = _order_facts(state, order_id)
@@ -413,6 +422,12 @@ async def create_cancellation(request: web.Request) -> web.Response:
     lines, total = _refund_lines(facts, ids)
     if paid is None:
         total = {**total, "refund_total": "0.00", "refund_subtotal": "0.00", "refund_tax": "0.00"}
+    elif set(ids) == set(facts["lines"]):
+        # Cancelling every line of a paid order refunds its shipping too, as the catalogue's own
+        # whole-order cancellations do; a partial cancellation refunds no shipping.
+        shipping = Decimal(facts["shipping_fee"])
+        total = {**total, "refund_shipping_fee": money(shipping),
+                 "refund_total": money(Decimal(total["refund_total"]) + shipping)}
     cid = state.next_id(f"cxl-{order_id.removeprefix('ord-')}")
     record = {
         "cancel_id": cid, "order_id": order_id, "buyer_user_id": facts["buyer_user_id"],
@@ -425,15 +440,15 @@ async def create_cancellation(request: web.Request) -> web.Response:
         "create_time": now, "update_time": now, "reject_reason": None,
     }
     state.cancellations[cid] = record
-    return state.ledger.remember(request, body, json_response({"cancellation": record}, status=201))
+    return write.remember(json_response({"cancellation": record}, status=201))
 
 
 async def _respond_cancellation(request: web.Request, approve: bool) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     record = state.cancellations.get(request.match_info["cancel_id"])
     if record is None or body.get("shop_id") != record["shop_id"]:
         raise not_found(f"cancellation {request.match_info['cancel_id']} does not exist")
@@ -445,7 +460,7 @@ async def _respond_cancellation(request: web.Request, approve: bool) -> web.Resp
     else:
         record.update(cancel_status="CANCELLATION_REQUEST_CANCEL", update_time=now, seller_next_action_response=[],
                       reject_reason=_str(body, "reject_reason"))
-    return state.ledger.remember(request, body, json_response({"cancellation": record}))
+    return write.remember(json_response({"cancellation": record}))
 
 
 async def approve_cancellation(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ import contextlib
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MALFORMED_KINDS = ("truncated", "not_json", "missing_field", "unknown_enum", "bad_date", "wrong_type")
 LOGGED_HEADERS = ("x-request-id", "traceparent", "idempotency-key", "user-agent")
+# How deep a request body may nest (objects and arrays). Deeper bodies are a 400: nothing legitimate
+# nests like that, and orjson refuses to serialise beyond 255 levels (the idempotency fingerprint).
+MAX_BODY_DEPTH = 64
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -63,6 +66,23 @@ def conflict(message: str, *, code: str = "CONFLICT", field: str | None = None) 
     return ApiError(409, code, message, field=field)
 
 
+def too_deep(value: Any, limit: int = MAX_BODY_DEPTH) -> bool:
+    """Whether a parsed JSON value nests objects and arrays more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 in the shared shape."""
     raw = await request.read()
@@ -72,6 +92,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise bad_request(f"body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise bad_request("body must be a JSON object")
+    if too_deep(body):
+        raise bad_request(f"body nests more than {MAX_BODY_DEPTH} levels deep")
     return body
 
 
@@ -260,17 +282,15 @@ def _request_keys(request: web.Request, body: Any) -> set[str]:
     for value in request.query.values():
         keys.update(part for part in value.split(",") if part)
 
-    def walk(node: Any) -> None:
+    stack = [body]  # iterative: a deeply nested body must not hit the recursion limit
+    while stack:
+        node = stack.pop()
         if isinstance(node, str):
             keys.add(node)
         elif isinstance(node, dict):
-            for v in node.values():
-                walk(v)
+            stack.extend(node.values())
         elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(body)
+            stack.extend(node)
     return keys
 
 
@@ -308,6 +328,8 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             body = None
+        if too_deep(body):
+            body = None  # no keys: the handler answers 400
     control.counters[route] += 1
     control.requests.append(
         {
@@ -379,7 +401,9 @@ async def _get_requests(request: web.Request) -> web.Response:
         limit = int(request.query.get("limit", "100"))
     except ValueError as exc:
         raise bad_request("limit must be an integer", field="limit") from exc
-    items = list(control.requests)[-max(0, limit) :]
+    if limit < 0:
+        raise bad_request("limit must not be negative", field="limit")
+    items = list(control.requests)[-limit:] if limit else []  # [-0:] would be the whole log
     return json_response({"requests": items})
 
 
@@ -426,7 +450,9 @@ async def _get_clock(request: web.Request) -> web.Response:
 async def _put_clock(request: web.Request) -> web.Response:
     control = request.app[CONTROL_KEY]
     body = await read_json_object(request)
-    raw = body.get("now")
+    if "now" not in body:
+        raise bad_request("now is required: an ISO 8601 string, or null to follow the wall clock", field="now")
+    raw = body["now"]
     if raw is None:
         control.clock.pinned = None
     else:

@@ -4,7 +4,8 @@ Routes (all JSON; errors in the shared shape, see ``mocks/control.py``):
   GET  /orders?ids=a,b           batch get (1-50 ids); unknown ids are listed in ``not_found``
   GET  /orders/{order_id}        one order, 404 when unknown
   POST /orders/search            a buyer's or a shop's orders, newest first, keyset-paginated
-  POST /orders/{id}/recipient_address   change the shipping address before anything ships
+  POST /orders/{id}/recipient_address   change the shipping address before anything ships; fields left
+                                        out or null keep their current value
 """
 
 from __future__ import annotations
@@ -166,9 +167,9 @@ ADDRESS_FIELDS = {
 async def update_address(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     state = _state(request)
-    replay = state.ledger.replay(request, body)
-    if replay is not None:
-        return replay
+    write = state.ledger.begin(request, body)
+    if write.replayed is not None:
+        return write.replayed
     order = state.orders.get(request.match_info["order_id"])
     if order is None:
         raise not_found(f"order {request.match_info['order_id']} does not exist")
@@ -187,10 +188,12 @@ async def update_address(request: web.Request) -> web.Response:
         raise conflict("unable to change address: the order has shipped or is being shipped",
                        code="ADDRESS_LOCKED")
     current = order["recipient_address"]
-    order["recipient_address"] = {k: body.get(k, current.get(k)) or "" for k in ADDRESS_FIELDS}
+    # A field left out or sent as null keeps its current value; "" clears an optional one.
+    order["recipient_address"] = {
+        k: body[k] if body.get(k) is not None else current.get(k) or "" for k in ADDRESS_FIELDS}
     order["has_updated_recipient_address"] = True
     order["update_time"] = int(state.clock.now().timestamp())
-    return state.ledger.remember(request, body, json_response({"order": order}))
+    return write.remember(json_response({"order": order}))
 
 
 def _routes(app: web.Application) -> None:

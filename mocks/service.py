@@ -55,7 +55,12 @@ class StateBox(Generic[S]):
 
 
 class IdempotencyLedger:
-    """``Idempotency-Key`` support for writes: a retry with the same key and body replays the answer."""
+    """``Idempotency-Key`` support for writes: a retry with the same key and body replays the answer.
+
+    A write calls :meth:`begin` before it changes anything: that computes the request's fingerprint
+    (so nothing about the body can let the write happen and then fail) and finds any earlier answer to
+    replay. After the write, :meth:`IdempotentWrite.remember` records the answer under the key.
+    """
 
     def __init__(self) -> None:
         self._seen: dict[str, tuple[str, int, bytes]] = {}
@@ -65,22 +70,38 @@ class IdempotencyLedger:
         return hashlib.sha256(request.method.encode() + request.path.encode() + orjson.dumps(
             body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
-    def replay(self, request: web.Request, body: Any) -> web.Response | None:
-        key = request.headers.get("Idempotency-Key")
-        if not key or key not in self._seen:
-            return None
-        fingerprint, status, payload = self._seen[key]
-        if fingerprint != self.fingerprint(request, body):
+    def begin(self, request: web.Request, body: Any) -> IdempotentWrite:
+        key = request.headers.get("Idempotency-Key") or None
+        if key is None:
+            return IdempotentWrite(self, None, "", None)
+        fingerprint = self.fingerprint(request, body)
+        if key not in self._seen:
+            return IdempotentWrite(self, key, fingerprint, None)
+        seen, status, payload = self._seen[key]
+        if seen != fingerprint:
             raise conflict("Idempotency-Key was already used for a different request",
                            code="IDEMPOTENCY_KEY_REUSED")
-        return web.Response(body=payload, status=status, content_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+        replayed = web.Response(body=payload, status=status, content_type="application/json",
+                                headers={"Idempotent-Replayed": "true"})
+        return IdempotentWrite(self, key, fingerprint, replayed)
 
-    def remember(self, request: web.Request, body: Any, response: web.Response) -> web.Response:
-        key = request.headers.get("Idempotency-Key")
-        if key and response.status < 500:
-            assert isinstance(response.body, bytes)
-            self._seen[key] = (self.fingerprint(request, body), response.status, response.body)
+    def record(self, key: str, fingerprint: str, response: web.Response) -> None:
+        assert isinstance(response.body, bytes)
+        self._seen[key] = (fingerprint, response.status, response.body)
+
+
+@dataclass
+class IdempotentWrite:
+    """One write under way: ``replayed`` is the earlier answer when the request is a retry."""
+
+    ledger: IdempotencyLedger
+    key: str | None
+    fingerprint: str
+    replayed: web.Response | None
+
+    def remember(self, response: web.Response) -> web.Response:
+        if self.key is not None and response.status < 500:
+            self.ledger.record(self.key, self.fingerprint, response)
         return response
 
 

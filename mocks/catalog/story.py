@@ -180,6 +180,11 @@ class OrderStory:
         self.sla_extension: dict[str, Any] | None = None
         self.address_updated = False
         self._line_no = 0
+        # After-sales record ids are numbered within the order (ret-<order>-1, cmb-<order>-1,
+        # cxl-<order>-1), so adding a scenario or a record never renumbers another order's records.
+        self._return_no = 0
+        self._group_no = 0
+        self._cancel_no = 0
         story.world.descriptions[order_id] = description
         story.world.shops[shop.id] = shop
         story.world.buyers[buyer.id] = buyer
@@ -238,8 +243,9 @@ class OrderStory:
         lines = [u for item in items for u in item.line_ids] or [u for i in self.items for u in i.line_ids]
         whole = set(lines) == {u for i in self.items for u in i.line_ids}
         when = self.story.at(at)
+        self._cancel_no += 1
         record = {
-            "cancel_id": cancel_id or f"cxl-{self.id.removeprefix('ord-')}-{len(self.story.cancellations) + 1}",
+            "cancel_id": cancel_id or f"cxl-{self.id.removeprefix('ord-')}-{self._cancel_no}",
             "order_id": self.id, "buyer_user_id": self.buyer.id, "shop_id": self.shop.id,
             "role": by, "cancel_type": "BUYER_CANCEL" if by == "BUYER" else "CANCEL",
             "cancel_status": status, "cancel_reason": reason, "cancel_reason_text": CANCEL_REASONS[reason],
@@ -269,16 +275,16 @@ class OrderStory:
         """One buyer request; like TikTok Shop, each distinct reason becomes its own upstream return,
         and all of them share a ``combined_return_id`` because they travel back in one parcel."""
         at = self.story.at
-        combined = f"cmb-{self.id.removeprefix('ord-')}-{len(self.story.return_groups) + 1}"
-        self.story.return_groups.append(combined)
+        self._group_no += 1
+        combined = f"cmb-{self.id.removeprefix('ord-')}-{self._group_no}"
         by_reason: dict[str, list[str]] = {}
         for item, qty, reason in entries:
             taken = [u for u in item.line_ids if u not in self.story.returned_lines][:qty]
             self.story.returned_lines.update(taken)
             by_reason.setdefault(reason, []).extend(taken)
         for reason, units in by_reason.items():
-            number = len(self.story.returns) + 1
-            rid = f"ret-{self.id.removeprefix('ord-')}-{number}"
+            self._return_no += 1
+            rid = f"ret-{self.id.removeprefix('ord-')}-{self._return_no}"
             created_at = at(created)
             label = return_type == "RETURN_AND_REFUND" and approved is not None
             carrier = "ups" if self.market.region == "US" else "royal-mail"
@@ -591,7 +597,6 @@ class Story:
         self.cancellations: list[dict[str, Any]] = []
         self.cancelled_lines: dict[str, dict[str, Any]] = {}
         self.returned_lines: set[str] = set()
-        self.return_groups: list[str] = []
 
     def at(self, offset: timedelta) -> datetime:
         return self.now + offset

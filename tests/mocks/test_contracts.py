@@ -433,10 +433,6 @@ CREATE_RETURN = OP[AS, "POST", "/returns"][2]
 BATCH_RETURN = OP[AS, "POST", "/returns/batch_create"][2]
 COMBINED = "/combined_returns/{combined_id}/{action}"
 
-# Documented, but the mock cannot produce it yet: see the strict xfail in test_bad_input.py.
-KNOWN_GAPS = {(AS, "get", "/orders/{order_id}/aftersales", "404")}
-
-
 class StatusProbe:
     """Sends requests, checks each answer against the contract, and records the statuses produced."""
 
@@ -515,7 +511,7 @@ async def test_every_documented_status_is_produced_and_conforms(contract: Contra
     await hit("orders", "POST", "/orders/{order_id}/recipient_address", 404,
               target="/orders/ord-missing/recipient_address", json=ADDRESS)
     await hit("carrier", "GET", "/trackings/{slug}/{tracking_number}", 404, target="/trackings/ups/1ZMISSING")
-    await hit(AS, "GET", "/orders/{order_id}/aftersales", None, target="/orders/ord-missing/aftersales")
+    await hit(AS, "GET", "/orders/{order_id}/aftersales", 404, target="/orders/ord-missing/aftersales")
     await hit(AS, "GET", "/returns/{return_id}", 404, target="/returns/ret-missing")
     await hit(AS, "POST", "/returns", 404, json={**CREATE_RETURN, "order_id": "ord-missing"})
     await hit(AS, "POST", "/returns/batch_create", 404, json={**BATCH_RETURN, "order_id": "ord-missing"})
@@ -576,7 +572,7 @@ async def test_every_documented_status_is_produced_and_conforms(contract: Contra
     await probe.control("POST", "reset", 200)
 
     documented = set().union(*(documented_statuses(name) for name in DOCUMENTS))
-    assert documented - probe.seen <= KNOWN_GAPS
+    assert documented - probe.seen == set()
     assert probe.seen <= documented
 
 

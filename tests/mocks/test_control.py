@@ -80,11 +80,15 @@ async def test_request_log_keeps_route_method_path_and_tracing_headers(mocks: Mo
     assert (await mocks.control("orders", "GET", "requests?limit=1"))["requests"] == log[-1:]
 
 
-@pytest.mark.xfail(reason="mock bug: /_control/requests?limit=0 returns the whole log (list[-0:] is the "
-                          "whole list) instead of no entries", strict=True)
 async def test_request_log_limit_zero_returns_nothing(mocks: MockUpstreams) -> None:
     await mocks.call("orders", "GET", "/health")
     assert (await mocks.control("orders", "GET", "requests?limit=0"))["requests"] == []
+
+
+async def test_request_log_limit_must_not_be_negative(mocks: MockUpstreams) -> None:
+    await mocks.call("orders", "GET", "/health")
+    status, body = await mocks.call("orders", "GET", "/_control/requests?limit=-1")
+    assert (status, body["error"]["field"]) == (400, "limit")
 
 
 # ---- which requests a fault hits ------------------------------------------------------------------
@@ -112,6 +116,15 @@ async def test_a_fault_by_key_hits_only_requests_that_name_the_id(mocks: MockUps
     assert (await mocks.call("aftersales", "POST", batch, both))[0] == 500  # a JSON string in the body
     assert (await mocks.call("aftersales", "POST", batch, one))[0] == 200
     assert (await mocks.call("aftersales", "GET", "/orders/ord-us-lost/aftersales"))[0] == 200  # other route
+
+
+async def test_a_body_too_deep_to_read_names_no_key_for_a_fault(mocks: MockUpstreams) -> None:
+    await mocks.fault("aftersales", route="aftersales.batch", key="ord-us-lost", status=503)
+    buried: Any = "ord-us-lost"
+    for _ in range(200):
+        buried = [buried]
+    status, body = await mocks.call("aftersales", "POST", "/aftersales/batch_get", {"order_ids": buried})
+    assert (status, body["error"]["code"]) == (400, "INVALID_ARGUMENT")
 
 
 async def test_the_first_matching_fault_applies(mocks: MockUpstreams) -> None:
@@ -417,8 +430,7 @@ async def test_other_bad_control_input_is_a_400(mocks: MockUpstreams) -> None:
     assert (await mocks.control("carrier", "GET", "clock"))["now"] == TEST_NOW.isoformat()
 
 
-@pytest.mark.xfail(reason="mock bug: PUT /_control/clock without a `now` key silently unpins the clock "
-                          "(body.get('now') is None) and rebuilds the world on wall-clock time", strict=True)
 async def test_a_clock_put_without_now_is_a_400(mocks: MockUpstreams) -> None:
     status, body = await mocks.call("orders", "PUT", "/_control/clock", {"nwo": "2026-11-20T12:00:00Z"})
     assert (status, body["error"]["field"]) == (400, "now")
+    assert (await mocks.control("orders", "GET", "clock"))["pinned"] is True  # still pinned
