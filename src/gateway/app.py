@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -29,12 +30,22 @@ from gateway.graphql_http import GraphQLEndpoint, Policy
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.limits import Limits
 from gateway.loaders import Loaders, Sharing
+from gateway.observability import Metrics, RequestInstruments, Tracing
 from gateway.persisted import MemoryQueryStore, PersistedMode, QueryStore, load_safelist
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, Unlimited
 from gateway.schema import schema
 from gateway.settings import Settings
+from gateway.stores import (
+    MemoryTrackingCache,
+    RedisIdempotencyStore,
+    RedisQueryStore,
+    RedisRateLimiter,
+    RedisTrackingCache,
+    TrackingCache,
+    connect,
+    reachable,
+)
 from gateway.upstream import RequestScope, Transport, Transports
-from gateway.upstream.base import NullObserver, UpstreamObserver
 from gateway.upstream.resilience import BreakerState, Bulkhead, CircuitBreaker, RetryPolicy
 
 Clock = Callable[[], datetime]
@@ -51,9 +62,29 @@ class Runtime:
     sharing: Sharing = field(default_factory=Sharing)
     queries: QueryStore = field(default_factory=MemoryQueryStore)
     limiter: RateLimiter = field(default_factory=Unlimited)
-    observer: UpstreamObserver = field(default_factory=NullObserver)
+    tracking_cache: TrackingCache | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    tracing: Tracing = field(default_factory=lambda: Tracing("none"))
+    redis: aioredis.Redis | None = None
     transports: Transports | None = None
     documents: Documents | None = None
+
+
+def _stores(settings: Settings) -> dict[str, Any]:
+    """Shared state in Redis when REDIS_URL is set, else in this process's memory."""
+    redis = connect(settings.redis_url) if settings.redis_url else None
+    per_minute, burst, ttl = settings.rate_limit_per_minute, settings.rate_limit_burst, settings.tracking_cache_ttl
+    limiter: RateLimiter = Unlimited()
+    if per_minute:
+        limiter = RedisRateLimiter(redis, per_minute, burst) if redis else MemoryRateLimiter(per_minute, burst)
+    tracking: TrackingCache | None = None
+    if ttl > 0:
+        tracking = RedisTrackingCache(redis, ttl) if redis else MemoryTrackingCache(ttl)
+    return {
+        "redis": redis, "limiter": limiter, "tracking_cache": tracking,
+        "idempotency": RedisIdempotencyStore(redis) if redis else MemoryIdempotencyStore(),
+        "queries": RedisQueryStore(redis) if redis else MemoryQueryStore(),
+    }
 
 
 def token_settings(settings: Settings) -> TokenSettings:
@@ -114,13 +145,13 @@ async def _probe(transport: Transport) -> dict[str, Any]:
             "reachable": reachable, "breaker": state, "in_flight": transport.bulkhead.in_flight}
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None, *, span_exporter: Any = None) -> Starlette:
     pinned = settings.clock
     runtime = Runtime(
         settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))), token_settings(settings),
-        sharing=Sharing.create(settings.tracking_cache_ttl),
-        limiter=(MemoryRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-                 if settings.rate_limit_per_minute else Unlimited()),
+        tracing=Tracing(settings.otel_traces_exporter, settings.otel_exporter_otlp_endpoint,
+                        span_exporter=span_exporter),
+        **_stores(settings),
     )
 
     @contextlib.asynccontextmanager
@@ -140,11 +171,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     retry=RetryPolicy(settings.upstream_retries + 1, settings.retry_base_delay,
                                       settings.retry_max_delay),
                     breaker=CircuitBreaker(name, settings.breaker_threshold, settings.breaker_cool_off),
-                    bulkhead=Bulkhead(settings.upstream_max_in_flight), observer=runtime.observer)
+                    bulkhead=Bulkhead(settings.upstream_max_in_flight), observer=runtime.metrics,
+                    tracing=runtime.tracing if runtime.tracing.enabled else None)
 
             runtime.transports = Transports(orders=transport("orders", settings.orders_url),
                                             carrier=transport("carrier", settings.carrier_url),
-                                            aftersales=transport("aftersales", settings.aftersales_url))
+                                            aftersales=transport("aftersales", settings.aftersales_url),
+                                            tracking_cache=runtime.tracking_cache)
+            if runtime.redis is not None:
+                stack.push_async_callback(runtime.redis.aclose)
+            stack.callback(runtime.tracing.shutdown)
             try:
                 yield
             finally:
@@ -162,14 +198,21 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         checks = await asyncio.gather(*(_probe(t) for t in (transports.orders, transports.carrier,
                                                              transports.aftersales)))
         ready = all(c["ok"] for c in checks)
-        return JSONResponse({"status": "ready" if ready else "not ready",
-                             "upstreams": {c.pop("service"): c for c in checks}},
-                            status_code=200 if ready else 503)
+        body: dict[str, Any] = {"upstreams": {c.pop("service"): c for c in checks}}
+        if runtime.redis is not None:
+            store = await reachable(runtime.redis)
+            body["store"] = {"ok": store, "kind": "redis"}
+            ready = ready and store
+        return JSONResponse({"status": "ready" if ready else "not ready", **body}, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        data, content_type = runtime.metrics.exposition()
+        return Response(data, media_type=content_type)
 
     routes: list[BaseRoute] = [
         # Every method reaches the endpoint, so that it can answer 405 with Allow itself.
         Route("/graphql", graphql_endpoint(runtime), methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Route("/healthz", healthz), Route("/readyz", readyz),
+        Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
     ]
     if settings.development:
         routes += development_routes(runtime.tokens)
@@ -188,7 +231,8 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
     limits = Limits(settings.max_depth, settings.max_aliases, settings.max_directives, settings.max_cost)
     documents = Documents(schema._schema, limits, max_tokens=settings.max_tokens,
                           max_length=settings.max_document_length, introspection=settings.development,
-                          suggestions=settings.development)
+                          suggestions=settings.development,
+                          on_lookup=lambda hit: runtime.metrics.cache_lookup("documents", hit))
     runtime.documents = documents
     policy = Policy(settings.development, settings.max_body_bytes, settings.max_batch, limits,
                     PersistedMode(settings.persisted_queries))
@@ -212,9 +256,10 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
                              deadline=time.monotonic() + settings.request_deadline)
         upstreams = runtime.transports.for_request(scope)
         now = runtime.clock()
-        return Context(viewer=viewer, auth_error=auth_error, loaders=Loaders(upstreams, now, viewer, runtime.sharing),
+        loaders = Loaders(upstreams, now, viewer, runtime.sharing, runtime.metrics)
+        return Context(viewer=viewer, auth_error=auth_error, loaders=loaders,
                        upstreams=upstreams, now=now, request_id=request_id, max_page_size=settings.max_page_size,
                        idempotency=runtime.idempotency)
 
     return GraphQLEndpoint(schema._schema, documents, policy, authenticate, context, runtime.limiter,
-                           runtime.queries, safelist)
+                           runtime.queries, safelist, RequestInstruments(runtime.metrics, runtime.tracing))

@@ -42,6 +42,7 @@ def _wait_healthy(urls: list[str], timeout: float = 30.0) -> None:
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("GATEWAY_MODE", "development")
+    env.setdefault("LOG_FORMAT", "text")
     urls = []
     for name, port in MOCKS:
         mock_port = env.setdefault(f"{name}_PORT", str(port))

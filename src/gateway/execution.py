@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,8 @@ class Documents:
     """Parses, checks and validates documents, once per text (bounded LRU)."""
 
     def __init__(self, schema: GraphQLSchema, limits: Limits, *, max_tokens: int, max_length: int,
-                 introspection: bool, suggestions: bool, capacity: int = 1_000) -> None:
+                 introspection: bool, suggestions: bool, capacity: int = 1_000,
+                 on_lookup: Callable[[bool], None] | None = None) -> None:
         self.schema, self.limits = schema, limits
         self.max_tokens, self.max_length = max_tokens, max_length
         self.rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
@@ -65,9 +66,12 @@ class Documents:
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self.on_lookup = on_lookup
 
     def prepare(self, query: str) -> Prepared:
         cached = self._cache.get(query)
+        if self.on_lookup is not None:
+            self.on_lookup(cached is not None)
         if cached is not None:
             self.hits += 1
             self._cache.move_to_end(query)

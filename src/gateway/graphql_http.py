@@ -14,10 +14,12 @@ HTTP (bad JSON body, wrong parameter types) is 400 either way.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
@@ -62,6 +64,33 @@ class Policy:
     max_batch: int
     limits: Limits
     persisted: PersistedMode
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One operation's answer, and what the request log and metrics say about it."""
+
+    status: int
+    body: dict[str, Any]
+    operation: str = "-"
+    kind: str = "-"  # query, mutation, or "-" when refused before an operation was known
+    outcome: str = "ok"  # ok, partial (data and errors), error (no data), rejected (never ran)
+
+
+class Instrumentation(Protocol):
+    def done(self, request: Request, request_id: str, handled: Handled, seconds: float,
+             viewer: Viewer | None) -> None: ...
+
+    def operation_span(self, name: str, traceparent: str | None) -> AbstractContextManager[Any]: ...
+
+
+class Silent:
+    def done(self, request: Request, request_id: str, handled: Handled, seconds: float,
+             viewer: Viewer | None) -> None:
+        pass
+
+    def operation_span(self, name: str, traceparent: str | None) -> AbstractContextManager[Any]:
+        return nullcontext()
 
 
 ContextFactory = Callable[[Request, Viewer | None, Unauthenticated | None, str], Awaitable[Any]]
@@ -127,7 +156,7 @@ def read_params(raw: Any) -> Params:
 class GraphQLEndpoint:
     def __init__(self, schema: Any, documents: Documents, policy: Policy, authenticate: Authenticator,
                  context: ContextFactory, limiter: RateLimiter, queries: QueryStore,
-                 safelist: dict[str, str]) -> None:
+                 safelist: dict[str, str], instrumentation: Instrumentation | None = None) -> None:
         self.schema = schema
         self.documents = documents
         self.policy = policy
@@ -136,6 +165,7 @@ class GraphQLEndpoint:
         self.limiter = limiter
         self.queries = queries
         self.safelist = safelist
+        self.instrumentation = instrumentation or Silent()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -143,10 +173,12 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         incoming = request.headers.get("x-request-id", "")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.replace("-", "").isalnum() \
             else uuid.uuid4().hex
         media = JSON
+        viewer: Viewer | None = None
         try:
             if request.method not in ("GET", "POST"):
                 raise HttpProblem(405, "use GET or POST", "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"})
@@ -167,12 +199,15 @@ class GraphQLEndpoint:
                                   {"Retry-After": retry})
             raw = await self._read(request)
             if isinstance(raw, list):
-                return await self._batch(request, raw, media, viewer, auth_error, request_id)
-            status, body = await self._single(request, read_params(raw), media, viewer, auth_error, request_id)
-            return self._respond(status, body, media, request_id)
+                return await self._batch(request, raw, media, viewer, auth_error, request_id, started)
+            handled = await self._single(request, read_params(raw), media, viewer, auth_error, request_id)
         except HttpProblem as problem:
             body = {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+            handled = Handled(problem.status, body, outcome="rejected")
+            self.instrumentation.done(request, request_id, handled, time.perf_counter() - started, viewer)
             return self._respond(problem.status, body, media, request_id, problem.headers)
+        self.instrumentation.done(request, request_id, handled, time.perf_counter() - started, viewer)
+        return self._respond(handled.status, handled.body, media, request_id)
 
     async def _read(self, request: Request) -> Any:
         if request.method == "GET":
@@ -200,14 +235,17 @@ class GraphQLEndpoint:
             raise HttpProblem(400, "the body is not valid JSON", "BAD_REQUEST") from None
 
     async def _batch(self, request: Request, raw: list[Any], media: str, viewer: Viewer | None,
-                     auth_error: Unauthenticated | None, request_id: str) -> Response:
+                     auth_error: Unauthenticated | None, request_id: str, started: float) -> Response:
         if self.policy.max_batch == 0:
             raise HttpProblem(400, "batched requests are not accepted", "BATCHING_DISABLED")
         if not raw or len(raw) > self.policy.max_batch:
             raise HttpProblem(400, f"a batch holds 1 to {self.policy.max_batch} operations", "BATCH_LIMIT_EXCEEDED")
         params = [read_params(item) for item in raw]
-        results = [(await self._single(request, p, media, viewer, auth_error, f"{request_id}-{n}"))[1]
-                   for n, p in enumerate(params)]
+        results = []
+        for n, p in enumerate(params):
+            handled = await self._single(request, p, media, viewer, auth_error, f"{request_id}-{n}")
+            self.instrumentation.done(request, f"{request_id}-{n}", handled, time.perf_counter() - started, viewer)
+            results.append(handled.body)
         return Response(orjson.dumps(results), media_type=f"{media}; charset=utf-8",
                         headers={"X-Request-Id": request_id})
 
@@ -216,8 +254,9 @@ class GraphQLEndpoint:
         return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8",
                         headers={"X-Request-Id": request_id, **(headers or {})})
 
-    def _request_error(self, media: str, errors: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-        return (400 if media == GRAPHQL_RESPONSE else 200), {"errors": errors}
+    def _request_error(self, media: str, errors: list[dict[str, Any]], operation: str = "-",
+                       kind: str = "-") -> Handled:
+        return Handled(400 if media == GRAPHQL_RESPONSE else 200, {"errors": errors}, operation, kind, "rejected")
 
     async def _resolve_query(self, params: Params) -> str | dict[str, Any]:
         """The document to run, or the errors to answer (persisted-query protocol and safelist)."""
@@ -255,7 +294,7 @@ class GraphQLEndpoint:
         return params.query
 
     async def _single(self, request: Request, params: Params, media: str, viewer: Viewer | None,
-                      auth_error: Unauthenticated | None, request_id: str) -> tuple[int, dict[str, Any]]:
+                      auth_error: Unauthenticated | None, request_id: str) -> Handled:
         query = await self._resolve_query(params)
         if isinstance(query, dict):
             code = query["extensions"]["code"]
@@ -263,7 +302,7 @@ class GraphQLEndpoint:
                 else 200
             if code == "PERSISTED_QUERY_NOT_FOUND":
                 status = 200  # the APQ protocol's normal first round trip
-            return status, {"errors": [query]}
+            return Handled(status, {"errors": [query]}, outcome="rejected")
         prepared = self.documents.prepare(query)
         if prepared.errors:
             return self._request_error(media, [formatted(e) for e in prepared.errors])
@@ -272,21 +311,25 @@ class GraphQLEndpoint:
             message = ("operationName is required when the document holds several operations"
                        if params.operation_name is None else f"no operation named {params.operation_name!r}")
             return self._request_error(media, [{"message": message, "extensions": {"code": "BAD_REQUEST"}}])
+        name = operation.name.value if operation.name else "anonymous"
+        kind = operation.operation.value
         if request.method == "GET" and is_mutation(operation):
             raise HttpProblem(405, "mutations must be sent with POST", "METHOD_NOT_ALLOWED", {"Allow": "POST"})
-        try:
-            check_cost(prepared.document, operation, params.variables or {}, self.policy.limits)  # type: ignore[arg-type]
-        except LimitExceeded as error:
-            return self._request_error(media, [formatted(error)])
-        context = await self.context(request, viewer, auth_error, request_id)
         assert prepared.document is not None
-        result = await run(self.schema, prepared.document, params.operation_name, params.variables, context,
-                           suggestions=self.policy.development)
+        try:
+            check_cost(prepared.document, operation, params.variables or {}, self.policy.limits)
+        except LimitExceeded as error:
+            return self._request_error(media, [formatted(error)], name, kind)
+        context = await self.context(request, viewer, auth_error, request_id)
+        with self.instrumentation.operation_span(f"graphql {kind} {name}", request.headers.get("traceparent")):
+            result = await run(self.schema, prepared.document, params.operation_name, params.variables, context,
+                               suggestions=self.policy.development)
         errors = [format_error(e, mask=not self.policy.development, correlation_id=request_id)
                   for e in result.errors or ()]
         if is_request_error(result):
-            return self._request_error(media, errors)
+            return self._request_error(media, errors, name, kind)
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
-        return 200, body
+        outcome = "ok" if not errors else ("partial" if result.data else "error")
+        return Handled(200, body, name, kind, outcome)

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -32,7 +32,7 @@ from gateway.upstream import Upstreams
 from gateway.upstream.aftersales import MAX_BATCH as AFTERSALES_BATCH
 from gateway.upstream.carrier import MAX_BATCH as CARRIER_BATCH
 from gateway.upstream.orders import MAX_BATCH as ORDERS_BATCH
-from gateway.upstream.shared import SharedReads, TtlCache
+from gateway.upstream.shared import SharedReads
 
 T = TypeVar("T")
 
@@ -50,26 +50,26 @@ async def _captured(awaitable: Awaitable[T]) -> tuple[T | None, SourceFailure | 
 
 @dataclass
 class Sharing:
-    """App-wide single-flight (and the optional tracking cache); see ``gateway.upstream.shared``."""
+    """App-wide single-flight; see ``gateway.upstream.shared``."""
 
     orders: SharedReads[str, OrderRecord] = field(default_factory=SharedReads)
     trackings: SharedReads[TrackingKey, Tracking] = field(default_factory=SharedReads)
     after_sales: SharedReads[str, AfterSalesRecord] = field(default_factory=SharedReads)
 
-    @classmethod
-    def create(cls, tracking_cache_ttl: float = 0.0, tracking_cache_size: int = 10_000) -> Sharing:
-        cache = TtlCache[TrackingKey, Tracking](tracking_cache_ttl, tracking_cache_size) \
-            if tracking_cache_ttl > 0 else None
-        return cls(trackings=SharedReads(cache))
+
+
+class BatchObserver(Protocol):
+    def batch(self, loader: str, size: int) -> None: ...
 
 
 class Loaders:
     def __init__(self, upstreams: Upstreams, now: datetime, viewer: Viewer | None,
-                 sharing: Sharing | None = None) -> None:
+                 sharing: Sharing | None = None, observer: BatchObserver | None = None) -> None:
         self.upstreams = upstreams
         self.now = now
         self.viewer = viewer
         self.sharing = sharing or Sharing()
+        self.observer = observer
         # aiodataloader fails just the keys whose value is an Exception; its types don't say so.
         self.orders: DataLoader[str, OrderRecord | None] = DataLoader(
             self._orders, max_batch_size=ORDERS_BATCH)  # type: ignore[arg-type]
@@ -81,14 +81,20 @@ class Loaders:
 
     # Batch functions: a value per key, in order; an Exception value fails that key alone.
     async def _orders(self, ids: list[str]) -> list[OrderRecord | Exception | None]:
+        if self.observer is not None:
+            self.observer.batch("orders", len(ids))
         found = await self.sharing.orders.fetch(ids, self.upstreams.orders.orders)
         return [found.get(i) for i in ids]
 
     async def _trackings(self, keys: list[TrackingKey]) -> list[Tracking | Exception | None]:
+        if self.observer is not None:
+            self.observer.batch("trackings", len(keys))
         found = await self.sharing.trackings.fetch(keys, self.upstreams.carrier.trackings)
         return [found.get(k) for k in keys]
 
     async def _after_sales(self, ids: list[str]) -> list[AfterSalesRecord | Exception]:
+        if self.observer is not None:
+            self.observer.batch("aftersales", len(ids))
         found = await self.sharing.after_sales.fetch(ids, self.upstreams.aftersales.for_orders)
         return [found.get(i) or AfterSalesRecord(i) for i in ids]
 

@@ -79,13 +79,31 @@ class Settings:
                                     "off).", 1_200)
     rate_limit_burst: int = _s("RATE_LIMIT_BURST", "Requests a client may burst above the rate.", 200)
     jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for RS256 keys (production; cached).", "")
+    redis_url: str = _s("REDIS_URL", "Shared store for idempotency keys, persisted queries, rate limits and the "
+                        "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process.", "")
+    log_level: str = _s("LOG_LEVEL", "debug, info, warning or error.", "info")
+    log_format: str = _s("LOG_FORMAT", "`json` (one object per line) or `text`.", "json")
+    otel_traces_exporter: str = _s("OTEL_TRACES_EXPORTER", "`none`, `console` or `otlp` (OpenTelemetry spans).",
+                                   "none")
+    otel_exporter_otlp_endpoint: str = _s("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP traces endpoint.", "")
+    shutdown_timeout: float = _s("SHUTDOWN_TIMEOUT", "Seconds in-flight requests get to finish on SIGTERM.", 10.0)
     clock: datetime | None = _s("GATEWAY_NOW", "Pin the gateway's clock (ISO 8601 with offset); demos and tests.",
                                 None)
 
     def __post_init__(self) -> None:
         if self.port <= 0 or self.port > 65535:
             raise SettingsError(f"PORT must be between 1 and 65535, got {self.port}")
-        for name in ("upstream_timeout", "request_deadline", "breaker_cool_off", "retry_max_delay"):
+        if self.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {self.log_level!r}")
+        if self.log_format not in ("json", "text"):
+            raise SettingsError(f"LOG_FORMAT must be json or text, got {self.log_format!r}")
+        if self.otel_traces_exporter not in ("none", "console", "otlp"):
+            raise SettingsError(
+                f"OTEL_TRACES_EXPORTER must be none, console or otlp, got {self.otel_traces_exporter!r}")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"REDIS_URL must be a redis:// URL, got {self.redis_url!r}")
+        for name in ("upstream_timeout", "request_deadline", "breaker_cool_off", "retry_max_delay",
+                     "shutdown_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive")
         for name in ("breaker_threshold", "upstream_max_in_flight", "upstream_pool_size", "max_body_bytes",

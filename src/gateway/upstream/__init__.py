@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.upstream.aftersales import AfterSalesClient
 from gateway.upstream.base import RequestScope, Transport
 from gateway.upstream.carrier import CarrierClient
 from gateway.upstream.orders import OrdersClient
+
+if TYPE_CHECKING:
+    from gateway.stores import TrackingCache
 
 __all__ = ["AfterSalesClient", "CarrierClient", "OrdersClient", "RequestScope", "Transport", "Transports", "Upstreams"]
 
@@ -19,9 +23,10 @@ class Transports:
     orders: Transport
     carrier: Transport
     aftersales: Transport
+    tracking_cache: TrackingCache | None = None
 
     def for_request(self, scope: RequestScope) -> Upstreams:
-        return Upstreams(OrdersClient(self.orders, scope), CarrierClient(self.carrier, scope),
+        return Upstreams(OrdersClient(self.orders, scope), CarrierClient(self.carrier, scope, self.tracking_cache),
                          AfterSalesClient(self.aftersales, scope))
 
 

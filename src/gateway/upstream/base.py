@@ -63,6 +63,18 @@ class UpstreamObserver(Protocol):
 
     def breaker(self, service: str, state: BreakerState) -> None: ...
 
+    def cache_lookup(self, cache: str, hit: bool) -> None: ...
+
+
+class Tracer(Protocol):
+    """Spans around upstream calls (``gateway.observability.Tracing``); absent means tracing is off."""
+
+    enabled: bool
+
+    def span(self, name: str, traceparent: str | None = None, **attributes: Any) -> Any: ...
+
+    def current_traceparent(self) -> str | None: ...
+
 
 class NullObserver:
     def call(self, service: str, route: str, outcome: str, seconds: float) -> None:
@@ -72,6 +84,9 @@ class NullObserver:
         pass
 
     def breaker(self, service: str, state: BreakerState) -> None:
+        pass
+
+    def cache_lookup(self, cache: str, hit: bool) -> None:
         pass
 
 
@@ -85,6 +100,7 @@ class Transport:
     breaker: CircuitBreaker | None = None
     bulkhead: Bulkhead = field(default_factory=lambda: Bulkhead(64))
     observer: UpstreamObserver = field(default_factory=NullObserver)
+    tracing: Tracer | None = None
 
     def __post_init__(self) -> None:
         if self.breaker is None:
@@ -126,8 +142,13 @@ class Transport:
                 raise UpstreamTimeout(self.name, f"no free slot among {self.bulkhead.limit} calls in flight")
             retry_after: float | None = None
             try:
-                status, raw, retry_after = await self._send(method, path, params, data, all_headers,
-                                                            budget - (time.monotonic() - started))
+                left = budget - (time.monotonic() - started)
+                if self.tracing is not None and self.tracing.enabled:
+                    with self.tracing.span(f"{self.name} {route}", **{"http.method": method, "upstream": self.name}):
+                        traced = {**all_headers, "traceparent": self.tracing.current_traceparent() or ""}
+                        status, raw, retry_after = await self._send(method, path, params, data, traced, left)
+                else:
+                    status, raw, retry_after = await self._send(method, path, params, data, all_headers, left)
             except UpstreamTimeout:
                 breaker.failure()
                 self.observer.call(self.name, route, "timeout", time.monotonic() - started)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from gateway.domain.model import CarrierTag, Signature, Tracking, TrackingEvent, TrackingKey
 from gateway.errors import UpstreamBadData
-from gateway.upstream.base import Upstream
+from gateway.upstream.base import RequestScope, Transport, Upstream
 from gateway.upstream.reader import Reader, each_record
+
+if TYPE_CHECKING:
+    from gateway.stores import TrackingCache
 
 SERVICE = "carrier"
 MAX_BATCH = 100
@@ -16,18 +22,40 @@ SIGNATURES = {"none": Signature.NONE, "signature": Signature.SIGNATURE, "adult_s
 
 
 class CarrierClient(Upstream):
+    def __init__(self, transport: Transport, scope: RequestScope, cache: TrackingCache | None = None) -> None:
+        super().__init__(transport, scope)
+        self.cache = cache
+
     async def trackings(self, keys: Sequence[TrackingKey]) -> dict[TrackingKey, Tracking | UpstreamBadData]:
-        """Batch get; unknown trackings are absent, a malformed one is an error for that tracking only."""
-        found: dict[TrackingKey, Tracking | UpstreamBadData] = {}
-        for start in range(0, len(keys), MAX_BATCH):
-            chunk = keys[start : start + MAX_BATCH]
+        """Batch get; unknown trackings are absent, a malformed one is an error for that tracking only.
+        With the tracking cache on, recent raw answers are reused (and parsed again, like any answer)."""
+        raw: dict[TrackingKey, Any] = {}
+        if self.cache is not None:
+            cached = await self.cache.get_many([_cache_key(k) for k in keys])
+            raw = {k: orjson.loads(cached[_cache_key(k)]) for k in keys if _cache_key(k) in cached}
+            for key in keys:
+                self.transport.observer.cache_lookup("tracking", key in raw)
+        missing = [k for k in keys if k not in raw]
+        for start in range(0, len(missing), MAX_BATCH):
+            chunk = missing[start : start + MAX_BATCH]
             body = {"trackings": [{"slug": k.carrier, "tracking_number": k.number} for k in chunk]}
             response = await self._read("trackings.batch", "trackings/batch_get", body)
+            fetched = {}
             for r in Reader(SERVICE, response.body).objects("trackings"):
                 key = TrackingKey(r.text("slug"), r.text("tracking_number"))
-                (parsed,) = each_record(r, "tracking_number", parse_tracking).values()
-                found[key] = parsed
+                raw[key] = fetched[key] = r.data
+            if self.cache is not None and fetched:
+                await self.cache.put_many({_cache_key(k): orjson.dumps(v) for k, v in fetched.items()})
+        found: dict[TrackingKey, Tracking | UpstreamBadData] = {}
+        for key, item in raw.items():
+            (parsed,) = each_record(Reader(SERVICE, item, f"$.trackings[{key.number}]"), "tracking_number",
+                                    parse_tracking).values()
+            found[key] = parsed
         return found
+
+
+def _cache_key(key: TrackingKey) -> str:
+    return f"{key.carrier}:{key.number}"
 
 
 def _estimate(r: Reader, key: str) -> Reader | None:
