@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run mocks test lint typecheck schema token venv clean
+.PHONY: run mocks test lint typecheck schema token venv clean redis-server
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ run: $(STAMP)
 mocks: $(STAMP)
 	$(BIN)/python -m mocks
 
+# Debian's redis-server, for the shared-store tests (they start their own server on 127.0.0.1).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+redis-server:
+	@command -v redis-server >/dev/null || ($(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null)
+
 ## test: the whole suite
-test: $(STAMP) $(AUDIT)
+test: $(STAMP) $(AUDIT) redis-server
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -41,3 +41,47 @@ async def running_server(mocks: MockUpstreams, **overrides: Any) -> AsyncIterato
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def gateway_process(mocks: MockUpstreams, extra: dict[str, str] | None = None,
+                          args: tuple[str, ...] = ()) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """`gateway serve` in its own process, configured by environment like production is."""
+    import os
+    import sys
+
+    import aiohttp
+
+    from tests.upstreams import TEST_NOW
+
+    port = free_port()
+    env = {**os.environ, "GATEWAY_MODE": "development", "PORT": str(port), "HOST": "127.0.0.1",
+           "ORDERS_URL": mocks.url("orders"), "CARRIER_URL": mocks.url("carrier"),
+           "AFTERSALES_URL": mocks.url("aftersales"), "GATEWAY_NOW": TEST_NOW.isoformat(),
+           "RATE_LIMIT_PER_MINUTE": "0", "LOG_LEVEL": "warning", **(extra or {})}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "gateway.cli", "serve", *args, env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(300):
+                try:
+                    async with session.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                if process.returncode is not None:
+                    raise AssertionError((await process.stderr.read()).decode() if process.stderr else "exited")
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("gateway did not start")
+        yield url, process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()

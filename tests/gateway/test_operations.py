@@ -1,0 +1,268 @@
+"""Operating the gateway: readiness, metrics, request ids and traces, clean logs, Redis-backed replicas,
+graceful shutdown, and deploy files that match the code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.app import create_app, token_settings
+from gateway.auth import Role, mint
+from gateway.settings import Settings
+from tests.harness import ALICE, Gateway, running_gateway, settings_for
+from tests.redis_server import redis_server
+from tests.servers import gateway_process
+from tests.upstreams import TEST_NOW, MockUpstreams
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDER = """query Tracker($id: ID!) { order(id: $id) { id statusLabel packages { status tracker { state } }
+           afterSalesActions { kind } } }"""
+RETURN = """mutation Ret($input: RequestReturnInput!) { requestReturn(input: $input) {
+  replayed userErrors { code } return { id } } }"""
+ENV_NAMES = {f.metadata["env"] for f in Settings.__dataclass_fields__.values()}
+
+
+def _token(settings: Settings, subject: str = ALICE) -> str:
+    return mint(token_settings(settings), subject, Role.BUYER, now=TEST_NOW.timestamp())
+
+
+async def test_liveness_never_calls_upstreams_and_readiness_does(mocks: MockUpstreams, gateway: Gateway) -> None:
+    assert (await gateway.client.get("/healthz")).json() == {"status": "ok"}
+    assert await mocks.counters("orders") == {}
+    ready = await gateway.client.get("/readyz")
+    assert ready.status_code == 200
+    assert set(ready.json()["upstreams"]) == {"orders", "carrier", "aftersales"}
+
+
+async def test_readiness_flips_when_an_upstream_or_redis_goes_away(mocks: MockUpstreams) -> None:
+    with redis_server() as url:
+        async with running_gateway(mocks, redis_url=url) as gw:
+            ready = await gw.client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["store"] == {"ok": True, "kind": "redis"}
+            fault = await mocks.fault("carrier", route="carrier.health", status=503)
+            down = await gw.client.get("/readyz")
+            assert down.status_code == 503 and down.json()["upstreams"]["carrier"]["reachable"] is False
+            await mocks.control("carrier", "DELETE", f"faults/{fault['id']}")
+            assert (await gw.client.get("/readyz")).status_code == 200
+    # The redis server is gone now (the app is too); a fresh app pointing at it is not ready.
+    async with running_gateway(mocks, redis_url=url) as gw:
+        gone = await gw.client.get("/readyz")
+        assert gone.status_code == 503 and gone.json()["store"]["ok"] is False
+        assert (await gw.client.get("/healthz")).status_code == 200, "liveness does not depend on the store"
+
+
+def _sample(text: str, name: str, labels: dict[str, str]) -> float | None:
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_metrics_appear_with_the_right_labels_after_real_requests(mocks: MockUpstreams) -> None:
+    await mocks.fault("carrier", route="trackings.batch", status=503, times=1)
+    async with running_gateway(mocks) as gw:
+        for _ in range(2):
+            assert "errors" not in await gw.query(ORDER, {"id": "ord-us-split-size"})
+        await gw.query("{ order(id: \"ord-nope\") { id } }")
+        text = (await gw.client.get("/metrics")).text
+    assert _sample(text, "gateway_graphql_requests_total", {"operation": "Tracker", "type": "query",
+                                                            "outcome": "ok"}) == 2
+    # An unknown order: data {"order": null} with a NOT_FOUND error is a partial answer.
+    assert _sample(text, "gateway_graphql_requests_total", {"operation": "anonymous", "outcome": "partial"}) == 1
+    assert _sample(text, "gateway_graphql_duration_seconds_count", {"operation": "Tracker"}) == 2
+    assert _sample(text, "gateway_upstream_duration_seconds_count", {"service": "carrier",
+                                                                     "route": "trackings.batch"}) == 3
+    assert _sample(text, "gateway_upstream_errors_total", {"service": "carrier", "kind": "http_503"}) == 1
+    assert _sample(text, "gateway_upstream_retries_total", {"service": "carrier"}) == 1
+    assert _sample(text, "gateway_upstream_breaker_state", {"service": "orders"}) == 0
+    assert _sample(text, "gateway_dataloader_batch_size_count", {"loader": "trackings"}) == 2
+    assert _sample(text, "gateway_cache_lookups_total", {"cache": "documents", "result": "hit"}) == 1
+
+
+async def test_request_ids_and_traceparent_reach_every_upstream(mocks: MockUpstreams, gateway: Gateway) -> None:
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    response = await gateway.post(ORDER, {"id": "ord-us-split-size"},
+                                  headers={"X-Request-Id": "req-abc-123", "traceparent": parent})
+    assert response.headers["x-request-id"] == "req-abc-123"
+    for service in ("orders", "carrier", "aftersales"):
+        logged = (await mocks.control(service, "GET", "requests"))["requests"]
+        assert logged and all(r["headers"]["x-request-id"] == "req-abc-123" for r in logged), service
+        assert all(r["headers"]["traceparent"] == parent for r in logged), service
+    anonymous = await gateway.post(ORDER, {"id": "ord-us-in-transit"})
+    assert re.fullmatch(r"[0-9a-f]{32}", anonymous.headers["x-request-id"]), "a request id is made when absent"
+
+
+async def test_spans_cover_the_operation_and_each_upstream_call(mocks: MockUpstreams) -> None:
+    exporter = InMemorySpanExporter()
+    settings = settings_for(mocks)
+    app = create_app(settings, span_exporter=exporter)
+    import httpx
+
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        response = await client.post("/graphql", json={"query": ORDER, "variables": {"id": "ord-us-split-size"}},
+                                     headers={"Authorization": f"Bearer {_token(settings)}", "traceparent": parent})
+    assert response.status_code == 200
+    spans = exporter.get_finished_spans()
+    names = sorted(s.name for s in spans)
+    assert names == ["aftersales aftersales.batch", "carrier trackings.batch", "graphql query Tracker",
+                     "orders orders.batch"]
+    operation = next(s for s in spans if s.name.startswith("graphql"))
+    assert f"{operation.context.trace_id:032x}" == "4bf92f3577b34da6a3ce929d0e0e4736"
+    for span in spans:
+        if span is not operation:
+            assert span.parent is not None and span.parent.span_id == operation.context.span_id
+
+
+async def test_logs_carry_no_tokens_and_no_personal_data(mocks: MockUpstreams, gateway: Gateway,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = gateway.token()
+    address = {"name": "Alice Johnson", "line1": "77 Secret Lane", "city": "Springfield", "region": "IL",
+               "postalCode": "62702", "country": "US"}
+    await gateway.query("""mutation($input: ChangeShippingAddressInput!) { changeShippingAddress(input: $input) {
+        userErrors { code } } }""", {"input": {"orderId": "ord-us-awaiting-shipment", "address": address,
+                                               "idempotencyKey": "log-check-1"}})
+    await gateway.query(ORDER, {"id": "ord-us-split-size"})
+    await gateway.client.post("/graphql", json={"query": "{ viewer { id } }"},
+                              headers={"Authorization": "Bearer " + token[:-4] + "AAAA"})
+    text = "\n".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in caplog.records)
+    access = [r for r in caplog.records if r.name == "gateway.access"]
+    assert len(access) == 3, "one line per request"
+    for secret in (token, token.split(".")[2], "Secret Lane", "Alice Johnson", "Springfield", "62702",
+                   "buyer-us-alice", "123 Maple Street"):
+        assert secret not in text, secret
+    fields = access[1].fields  # type: ignore[attr-defined]
+    assert {"request_id", "operation", "type", "status", "outcome", "duration_ms", "role"} <= set(fields)
+
+
+async def _post(session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any],
+                token: str) -> tuple[int, dict[str, Any]]:
+    async with session.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                            headers={"Authorization": f"Bearer {token}"}) as response:
+        return response.status, await response.json()
+
+
+async def test_two_gateway_processes_sharing_redis_create_one_return_per_key(mocks: MockUpstreams) -> None:
+    await mocks.fault("aftersales", route="returns.batch_create", latency_ms=300)
+    request = {"input": {"orderId": "ord-us-delivered", "idempotencyKey": "two-processes-1",
+                         "items": [{"lineItemId": "ord-us-delivered-l1", "reason": "DAMAGED"}]}}
+    with redis_server() as url:
+        extra = {"REDIS_URL": url}
+        async with gateway_process(mocks, extra) as (a, _), gateway_process(mocks, extra) as (b, _):
+            token = _token(settings_for(mocks))
+            async with aiohttp.ClientSession() as session:
+                results = await asyncio.gather(*(_post(session, target, RETURN, request, token)
+                                                 for target in (a, b, a, b)))
+    payloads = [body["data"]["requestReturn"] for _, body in results]
+    assert len({p["return"]["id"] for p in payloads}) == 1
+    assert sorted(p["replayed"] for p in payloads) == [False, True, True, True]
+    assert (await mocks.counters("aftersales"))["returns.batch_create"] == 1
+
+
+async def test_replicas_share_rate_limits_and_persisted_queries(mocks: MockUpstreams) -> None:
+    import hashlib
+
+    query = "{ viewer { id role } }"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    with redis_server() as url:
+        extra = {"REDIS_URL": url, "RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "4"}
+        async with gateway_process(mocks, extra) as (a, _), gateway_process(mocks, extra) as (b, _):
+            token = _token(settings_for(mocks))
+            headers = {"Authorization": f"Bearer {token}"}
+            async with aiohttp.ClientSession(headers=headers) as session:
+                async with session.post(f"{a}/graphql", json={"query": query, "extensions": apq}) as r:
+                    assert r.status == 200 and (await r.json())["data"]["viewer"]["role"] == "BUYER"
+                async with session.post(f"{b}/graphql", json={"extensions": apq}) as r:
+                    assert (await r.json())["data"]["viewer"]["role"] == "BUYER", "b knows a's persisted query"
+                statuses = []
+                for target in (a, b, a):
+                    async with session.post(f"{target}/graphql", json={"query": query}) as r:
+                        statuses.append(r.status)
+                        retry_after = r.headers.get("Retry-After")
+    assert statuses == [200, 200, 429], "4 requests in all, across both replicas, then the shared bucket is empty"
+    assert retry_after is not None and int(retry_after) >= 1
+
+
+async def test_serve_with_several_workers_answers_and_aggregates_metrics(mocks: MockUpstreams) -> None:
+    async with gateway_process(mocks, args=("--workers", "2")) as (url, _):
+        token = _token(settings_for(mocks))
+        async with aiohttp.ClientSession() as session:
+            for _ in range(6):
+                status, body = await _post(session, url, ORDER, {"id": "ord-us-in-transit"}, token)
+                assert status == 200 and "errors" not in body
+            async with session.get(f"{url}/metrics") as response:
+                text = await response.text()
+    assert _sample(text, "gateway_graphql_requests_total", {"operation": "Tracker", "outcome": "ok"}) == 6
+
+
+async def test_sigterm_lets_the_request_in_flight_finish_then_exits(mocks: MockUpstreams) -> None:
+    await mocks.fault("orders", route="orders.batch", latency_ms=800)
+    async with gateway_process(mocks, {"SHUTDOWN_TIMEOUT": "5"}) as (url, process):
+        token = _token(settings_for(mocks))
+        async with aiohttp.ClientSession() as session:
+            slow = asyncio.create_task(_post(session, url, ORDER, {"id": "ord-us-in-transit"}, token))
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            status, body = await slow
+            assert status == 200 and body["data"]["order"]["id"] == "ord-us-in-transit"
+            await asyncio.wait_for(process.wait(), 10)
+            assert process.returncode in (0, -signal.SIGTERM), "uvicorn re-raises the signal once drained"
+            assert time.monotonic() - started < 5
+            with pytest.raises(aiohttp.ClientConnectionError):
+                async with session.get(f"{url}/healthz"):
+                    pass
+
+
+async def test_a_bad_setting_stops_start_up_with_a_clear_message(mocks: MockUpstreams) -> None:
+    import os
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "serve", env={**os.environ, "UPSTREAM_TIMEOUT": "soon"},
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 2
+    assert "UPSTREAM_TIMEOUT must be a number, got 'soon'" in err.decode()
+
+
+def test_the_dockerfile_and_kubernetes_manifest_use_real_settings_and_endpoints() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    env_block = re.search(r"ENV (.*?)\n(?!\s)", dockerfile, re.S)
+    assert env_block is not None
+    docker_env = set(re.findall(r"([A-Z_]+)=", env_block.group(1)))
+    assert docker_env and docker_env <= ENV_NAMES, docker_env - ENV_NAMES
+    assert "USER 10001" in dockerfile and "/healthz" in dockerfile and "EXPOSE 8000" in dockerfile
+    assert '"gateway", "serve"' in dockerfile
+    documents = list(yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text()))
+    kinds = {d["kind"]: d for d in documents}
+    assert {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"} <= set(kinds)
+    assert set(kinds["ConfigMap"]["data"]) <= ENV_NAMES, set(kinds["ConfigMap"]["data"]) - ENV_NAMES
+    container = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert {e["name"] for e in container.get("env", [])} <= ENV_NAMES
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["ports"][0]["containerPort"] == int(kinds["ConfigMap"]["data"]["PORT"])
+    settings = Settings.from_env({**kinds["ConfigMap"]["data"], "JWT_SECRET": "x" * 40}, dotenv=None)
+    assert settings.port == 8000 and settings.redis_url.startswith("redis://")
+    grace = kinds["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace > settings.shutdown_timeout
+    hpa = kinds["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["metrics"][0]["resource"]["name"] == "cpu"
