@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from yarl import URL
 
-from gateway.auth import JwksKeys, Role, TokenSettings, Viewer, bearer, mint, verify
+from gateway.auth import JwksKeys, Role, TokenSettings, VerifiedTokens, Viewer, bearer, mint, verify
 from gateway.context import Context
 from gateway.errors import Unauthenticated
 from gateway.execution import Documents
@@ -235,17 +235,21 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
                           on_lookup=lambda hit: runtime.metrics.cache_lookup("documents", hit))
     runtime.documents = documents
     policy = Policy(settings.development, settings.max_body_bytes, settings.max_batch, limits,
-                    PersistedMode(settings.persisted_queries))
+                    PersistedMode(settings.persisted_queries), settings.compiled_execution)
     safelist = load_safelist(Path(settings.persisted_queries_file)) if settings.persisted_queries_file else {}
-    jwks = JwksKeys(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+    verified = VerifiedTokens()
+    jwks = JwksKeys(settings.jwt_jwks_url, on_change=verified.clear) if settings.jwt_jwks_url else None
 
     async def authenticate(header: str | None) -> tuple[Viewer | None, Unauthenticated | None]:
         try:
             token = bearer(header)
             if token is None:
                 return None, None
+            cached = verified.get(token, runtime.tokens.leeway)
+            if cached is not None:
+                return cached, None
             key = await jwks.key_for(token) if jwks is not None else None
-            return verify(token, runtime.tokens, key), None
+            return verify(token, runtime.tokens, key, verified), None
         except Unauthenticated as error:
             return None, error
 
@@ -261,5 +265,5 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
                        upstreams=upstreams, now=now, request_id=request_id, max_page_size=settings.max_page_size,
                        idempotency=runtime.idempotency)
 
-    return GraphQLEndpoint(schema._schema, documents, policy, authenticate, context, runtime.limiter,
+    return GraphQLEndpoint(schema, documents, policy, authenticate, context, runtime.limiter,
                            runtime.queries, safelist, RequestInstruments(runtime.metrics, runtime.tracing))

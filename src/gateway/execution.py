@@ -13,7 +13,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -32,7 +32,8 @@ from graphql.pyutils import is_awaitable
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.errors import GatewayError
-from gateway.limits import LimitExceeded, Limits, check_shape, measure
+from gateway.fastpath import Compiler, Plan, Unsupported
+from gateway.limits import LimitExceeded, Limits, check_shape, cost, measure
 
 logger = logging.getLogger("gateway.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean .*?\?$")
@@ -40,16 +41,42 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*?\?$")
 
 @dataclass(frozen=True)
 class Prepared:
-    """A document ready to run, or the errors that stop it (syntax, shape, validation)."""
+    """A document ready to run, or the errors that stop it (syntax, shape, validation). Compiled plans
+    (``gateway.fastpath``) are kept here too, per operation, so they live as long as the document."""
 
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
     operations: Mapping[str | None, OperationDefinitionNode]
+    plans: dict[str | None, Plan | None] = field(default_factory=dict)
+    costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         if name is None:
             return next(iter(self.operations.values())) if len(self.operations) == 1 else None
         return self.operations.get(name)
+
+    def plan(self, name: str | None, compiler: Compiler) -> Plan | None:
+        """The compiled plan for an operation, or None when it must run on graphql-core."""
+        if name not in self.plans:
+            operation = self.operation(name)
+            assert operation is not None and self.document is not None
+            try:
+                self.plans[name] = compiler.compile(self.document, operation)
+            except Unsupported:
+                self.plans[name] = None
+        return self.plans[name]
+
+    def cost(self, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
+        """The operation's cost, remembered per page sizes asked (the only variables it depends on)."""
+        pages = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+        key = (operation.name.value if operation.name else None, pages)
+        found = self.costs.get(key)
+        if found is None:
+            assert self.document is not None
+            found = self.costs[key] = cost(self.document, operation, variables)
+            if len(self.costs) > 64:  # bounded: a client cycling page sizes cannot grow it
+                self.costs.pop(next(iter(self.costs)))
+        return found
 
 
 class Documents:
@@ -149,7 +176,7 @@ def format_error(error: GraphQLError, *, mask: bool, correlation_id: str) -> dic
     return result
 
 
-def is_request_error(result: ExecutionResult) -> bool:
+def is_request_error(result: Any) -> bool:
     """Variable coercion failed: nothing ran, and no error points at a field."""
     errors = result.errors or []
     return result.data is None and bool(errors) and all(e.path is None for e in errors)

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
+from graphql import ExecutionResult
+from graphql.execution.values import VariableValues, get_variable_values
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -31,7 +33,9 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.auth import Viewer
 from gateway.errors import Unauthenticated
 from gateway.execution import Documents, format_error, formatted, is_mutation, is_request_error, run
-from gateway.limits import LimitExceeded, Limits, check_cost
+from gateway.fastpath import Compiler, Result
+from gateway.fastpath import execute as execute_plan
+from gateway.limits import LimitExceeded, Limits, check_estimate
 from gateway.persisted import PersistedMode, QueryStore, sha256
 from gateway.ratelimit import RateLimiter
 
@@ -64,6 +68,7 @@ class Policy:
     max_batch: int
     limits: Limits
     persisted: PersistedMode
+    compiled: bool = True  # run queries on compiled plans (gateway.fastpath) when they compile
 
 
 @dataclass(frozen=True)
@@ -154,10 +159,12 @@ def read_params(raw: Any) -> Params:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Any, documents: Documents, policy: Policy, authenticate: Authenticator,
+    def __init__(self, strawberry_schema: Any, documents: Documents, policy: Policy, authenticate: Authenticator,
                  context: ContextFactory, limiter: RateLimiter, queries: QueryStore,
                  safelist: dict[str, str], instrumentation: Instrumentation | None = None) -> None:
-        self.schema = schema
+        self.strawberry = strawberry_schema
+        self.schema = strawberry_schema._schema
+        self.compiler = Compiler(strawberry_schema)
         self.documents = documents
         self.policy = policy
         self.authenticate = authenticate
@@ -317,13 +324,25 @@ class GraphQLEndpoint:
             raise HttpProblem(405, "mutations must be sent with POST", "METHOD_NOT_ALLOWED", {"Allow": "POST"})
         assert prepared.document is not None
         try:
-            check_cost(prepared.document, operation, params.variables or {}, self.policy.limits)
+            check_estimate(prepared.cost(operation, params.variables or {}), self.policy.limits)
         except LimitExceeded as error:
             return self._request_error(media, [formatted(error)], name, kind)
+        plan = prepared.plan(params.operation_name, self.compiler) if self.policy.compiled else None
+        coerced: VariableValues | None = None
+        if plan is not None:
+            values = get_variable_values(self.schema, operation.variable_definitions or (), params.variables or {},
+                                         hide_suggestions=not self.policy.development)
+            if isinstance(values, list):
+                return self._request_error(media, [formatted(e) for e in values], name, kind)
+            coerced = values
         context = await self.context(request, viewer, auth_error, request_id)
+        result: Result | ExecutionResult
         with self.instrumentation.operation_span(f"graphql {kind} {name}", request.headers.get("traceparent")):
-            result = await run(self.schema, prepared.document, params.operation_name, params.variables, context,
-                               suggestions=self.policy.development)
+            if plan is not None and coerced is not None:
+                result = await execute_plan(self.strawberry, plan, coerced, context)
+            else:
+                result = await run(self.schema, prepared.document, params.operation_name, params.variables, context,
+                                   suggestions=self.policy.development)
         errors = [format_error(e, mask=not self.policy.development, correlation_id=request_id)
                   for e in result.errors or ()]
         if is_request_error(result):

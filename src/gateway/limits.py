@@ -157,7 +157,10 @@ def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: 
 
 def check_cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any],
                limits: Limits) -> int:
-    estimated = cost(document, operation, variables)
+    return check_estimate(cost(document, operation, variables), limits)
+
+
+def check_estimate(estimated: int, limits: Limits) -> int:
     if estimated > limits.max_cost:
         raise LimitExceeded("COST_LIMIT_EXCEEDED", f"The query could resolve about {estimated} fields; the limit "
                             f"is {limits.max_cost}. Ask for fewer items per page or fewer fields.",

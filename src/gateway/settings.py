@@ -69,6 +69,8 @@ class Settings:
     max_directives: int = _s("MAX_DIRECTIVES", "Most directives in one document.", 20)
     max_cost: int = _s("MAX_COST", "Largest estimated cost (fields x list sizes, pages count `first`).", 25_000)
     max_batch: int = _s("MAX_BATCH", "Operations per batched request (0: batching off).", 0)
+    compiled_execution: bool = _s("COMPILED_EXECUTION", "Run queries on compiled plans (`gateway.fastpath`); "
+                                  "false: always graphql-core.", True)
     persisted_queries: str = _s("PERSISTED_QUERIES", "`apq` (automatic persisted queries), `safelist` (only "
                                 "registered documents run) or `off`.", "apq")
     persisted_queries_file: str = _s("PERSISTED_QUERIES_FILE", "Manifest of registered documents (safelist "

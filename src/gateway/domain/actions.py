@@ -170,6 +170,7 @@ def return_eligibility(view: OrderView) -> dict[str, UnitEligibility]:
     return result
 
 
+_REASON_ORDER = {reason: n for n, reason in enumerate(ReturnReason)}
 _EXCLUSION_NOTES = {
     ProductTag.FINAL_SALE: "Final-sale item: it can only be returned if it's faulty.",
     ProductTag.PERSONALISED: "Personalised item: it can only be returned if it's faulty.",
@@ -190,7 +191,7 @@ def _return_items(view: OrderView, eligible: dict[str, UnitEligibility]) -> tupl
                 kept = best.get(option.rule.reason)
                 if kept is None or option.deadline > kept.deadline:
                     best[option.rule.reason] = option
-        reasons = tuple(sorted(best.values(), key=lambda o: list(ReturnReason).index(o.rule.reason)))
+        reasons = tuple(sorted(best.values(), key=lambda o: _REASON_ORDER[o.rule.reason]))
         note = None
         if any(e.excluded_change_of_mind for e in units):
             note = next((n for tag, n in _EXCLUSION_NOTES.items() if tag in item.tags), None)
