@@ -1,0 +1,480 @@
+"""The domain rules on their own, no HTTP: carrier codes, which upstream wins, and the US and UK return windows.
+
+Orders are built directly as canonical records with the small builder below; every rule is then read
+through the same functions the schema uses (``resolve_packages``, ``return_eligibility``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from gateway.domain.actions import UnitEligibility, return_eligibility
+from gateway.domain.model import (
+    Actor,
+    AfterSalesRecord,
+    Authentication,
+    AuthenticationStatus,
+    CancellationRecord,
+    CancellationStatus,
+    CarrierTag,
+    DeliveryMethod,
+    FulfilmentStatus,
+    Market,
+    Money,
+    OrderRecord,
+    OrderSnapshot,
+    PackageRecord,
+    ProductTag,
+    Signature,
+    SkuType,
+    Tracking,
+    TrackingEvent,
+    TrackingKey,
+    Unit,
+)
+from gateway.domain.packages import PackageStatus, PackageView, StatusSource, carrier_status, resolve_packages
+from gateway.domain.policy import ReasonCategory, ReturnReason, policy
+from gateway.domain.view import OrderView
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+CURRENCY = {Market.US: "USD", Market.UK: "GBP"}
+T = CarrierTag
+
+
+# -- builder ---------------------------------------------------------------------------------------
+
+def event(tag: CarrierTag, subtag: str, at: datetime, message: str = "scan") -> TrackingEvent:
+    return TrackingEvent(time=at, tag=tag, subtag=subtag, message=message, location="Somewhere")
+
+
+def tracking(tag: CarrierTag, subtag: str, events: tuple[TrackingEvent, ...] = (), *,
+             delivered_at: datetime | None = None, signature: Signature = Signature.NONE,
+             number: str = "TRK1") -> Tracking:
+    return Tracking(key=TrackingKey("ups", number), tag=tag, subtag=subtag, events=events, promised_date=None,
+                    first_estimate=None, latest_estimate=None, signature=signature, signed_by=None,
+                    failed_attempts=0, return_to_sender=False, delivered_at=delivered_at, pickup_location=None,
+                    link=None)
+
+
+def journey(*tags: tuple[CarrierTag, str], start: datetime = NOW - 3 * DAY) -> tuple[TrackingEvent, ...]:
+    """Scans an hour apart, oldest first."""
+    return tuple(event(tag, sub, start + timedelta(hours=i)) for i, (tag, sub) in enumerate(tags))
+
+
+def delivered(at: datetime, number: str = "TRK1") -> Tracking:
+    before = journey((T.INFO_RECEIVED, "InfoReceived_001"), (T.IN_TRANSIT, "InTransit_002"), start=at - 2 * DAY)
+    scans = (*before, event(T.DELIVERED, "Delivered_001", at))
+    return tracking(T.DELIVERED, "Delivered_001", scans, delivered_at=at, number=number)
+
+
+@dataclass
+class OrderBuilder:
+    """An order in one market; add units and packages, then take a snapshot or a view."""
+
+    market: Market = Market.US
+    status: str = "IN_TRANSIT"
+    units: list[Unit] = field(default_factory=list)
+    packages: list[PackageRecord] = field(default_factory=list)
+    trackings: dict[str, Tracking] = field(default_factory=dict)
+    cancellations: list[CancellationRecord] = field(default_factory=list)
+    delivered_at: datetime | None = None
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def unit(self, *tags: ProductTag, sku_type: SkuType = SkuType.NORMAL, customization: str | None = None,
+             cancelled_by: Actor | None = None, name: str = "Thing") -> str:
+        n = next(self._ids)
+        self.units.append(Unit(
+            id=f"u{n}", sku_id=f"sku{n}", product_id=f"p{n}", product_name=f"{name} {n}", sku_name="", image_url="",
+            price=Money(Decimal("10.00"), CURRENCY[self.market]), package_id=None, sku_type=sku_type,
+            handling_days=None, customization=customization, tags=frozenset(tags), warehouse_id="wh-1",
+            cancelled_by=cancelled_by,
+        ))
+        return f"u{n}"
+
+    def package(self, *unit_ids: str, fulfilment: FulfilmentStatus = FulfilmentStatus.FULFILLING,
+                track: Tracking | None = None, authentication: Authentication | None = None,
+                warehouse: str = "wh-1") -> str:
+        pid = f"pkg{len(self.packages) + 1}"
+        number = track.key.number if track else None
+        self.packages.append(PackageRecord(
+            id=pid, fulfilment=fulfilment, carrier_slug="ups" if track else None, carrier_name="UPS",
+            tracking_number=number, unit_ids=unit_ids, warehouse_id=warehouse, weight_g=500,
+            signature=Signature.NONE, must_split=(), authentication=authentication,
+            created_at=NOW - 5 * DAY, estimated_ship_at=None,
+        ))
+        self.units = [replace(u, package_id=pid) if u.id in unit_ids else u for u in self.units]
+        if track is not None:
+            self.trackings[pid] = track
+        return pid
+
+    def record(self) -> OrderRecord:
+        money = Money(Decimal("10.00") * len(self.units), CURRENCY[self.market])
+        zero = Money.zero(CURRENCY[self.market])
+        return OrderRecord(
+            id="ord-1", market=self.market, currency=CURRENCY[self.market], buyer_id="buyer-1", shop_id="shop-1",
+            shop_name="Shop", source_status=self.status, order_type="NORMAL", on_hold_order=False,
+            placed_at=NOW - 60 * DAY, paid_at=NOW - 60 * DAY, updated_at=NOW - DAY, ship_by=None, promised_by=None,
+            sla_extension=None, delivered_at=self.delivered_at, cancelled_at=None, cancelled_by=None,
+            cancel_reason=None, delivery_method=DeliveryMethod.HOME, address=None, address_updated=False,
+            subtotal=money, shipping_fee=zero, tax=zero, total=money, units=tuple(self.units),
+            packages=tuple(self.packages),
+        )
+
+    def snapshot(self, now: datetime = NOW) -> OrderSnapshot:
+        return OrderSnapshot(self.record(), now, dict(self.trackings),
+                             AfterSalesRecord("ord-1", cancellations=tuple(self.cancellations)))
+
+    def packages_view(self) -> dict[str, PackageView]:
+        return {p.id: p for p in resolve_packages(self.snapshot(), policy(self.market))}
+
+    def eligibility(self, now: datetime = NOW) -> dict[str, UnitEligibility]:
+        return return_eligibility(OrderView(self.snapshot(now)))
+
+
+def windows(order: OrderBuilder, unit_id: str, now: datetime = NOW) -> dict[ReturnReason, tuple[datetime, str]]:
+    """Every reason open for the unit now: its deadline and the policy or law that opens it."""
+    found = order.eligibility(now)[unit_id]
+    return {o.rule.reason: (o.deadline, o.basis) for o in found.options}
+
+
+def categories(order: OrderBuilder, unit_id: str, now: datetime = NOW) -> set[ReasonCategory]:
+    return {o.rule.category for o in order.eligibility(now)[unit_id].options}
+
+
+def status_of(track: Tracking | None, fulfilment: FulfilmentStatus = FulfilmentStatus.FULFILLING,
+              authentication: Authentication | None = None) -> tuple[PackageStatus, StatusSource]:
+    order = OrderBuilder()
+    pid = order.package(order.unit(), fulfilment=fulfilment, track=track, authentication=authentication)
+    view = order.packages_view()[pid]
+    return view.status, view.status_source
+
+
+# -- carrier codes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("subtag", "expected"), [
+    ("Exception_013", PackageStatus.LOST),
+    ("Exception_011", PackageStatus.RETURNED_TO_SENDER),
+    ("Exception_012", PackageStatus.DAMAGED),
+    ("Exception_003", PackageStatus.RETURNING_TO_SENDER),
+])
+def test_terminal_carrier_exceptions_end_the_journey(subtag: str, expected: PackageStatus) -> None:
+    scans = journey((T.IN_TRANSIT, "InTransit_002"), (T.EXCEPTION, subtag))
+    assert carrier_status(tracking(T.EXCEPTION, subtag, scans)) is expected
+
+
+@pytest.mark.parametrize(("last_ordinary", "expected"), [
+    ((T.IN_TRANSIT, "InTransit_006"), PackageStatus.IN_TRANSIT),
+    ((T.OUT_FOR_DELIVERY, "OutForDelivery_001"), PackageStatus.OUT_FOR_DELIVERY),
+    ((T.INFO_RECEIVED, "InfoReceived_001"), PackageStatus.LABEL_CREATED),
+])
+def test_a_customs_exception_keeps_the_last_ordinary_status(last_ordinary: tuple[CarrierTag, str],
+                                                             expected: PackageStatus) -> None:
+    scans = journey((T.INFO_RECEIVED, "InfoReceived_001"), last_ordinary, (T.EXCEPTION, "Exception_004"),
+                    (T.EXCEPTION, "Exception_004"))
+    assert carrier_status(tracking(T.EXCEPTION, "Exception_004", scans)) is expected
+
+
+def test_a_customs_exception_with_no_ordinary_scan_is_in_transit() -> None:
+    scans = journey((T.EXCEPTION, "Exception_004"))
+    assert carrier_status(tracking(T.EXCEPTION, "Exception_004", scans)) is PackageStatus.IN_TRANSIT
+
+
+@pytest.mark.parametrize(("tag", "expected"), [
+    (T.PENDING, PackageStatus.LABEL_CREATED), (T.INFO_RECEIVED, PackageStatus.LABEL_CREATED),
+    (T.IN_TRANSIT, PackageStatus.IN_TRANSIT), (T.OUT_FOR_DELIVERY, PackageStatus.OUT_FOR_DELIVERY),
+    (T.ATTEMPT_FAIL, PackageStatus.DELIVERY_ATTEMPTED), (T.DELIVERED, PackageStatus.DELIVERED),
+    (T.AVAILABLE_FOR_PICKUP, PackageStatus.AVAILABLE_FOR_PICKUP),
+])
+def test_ordinary_carrier_tags_map_to_package_statuses(tag: CarrierTag, expected: PackageStatus) -> None:
+    assert carrier_status(tracking(tag, f"{tag.value}_001", journey((tag, f"{tag.value}_001")))) is expected
+
+
+# -- precedence ------------------------------------------------------------------------------------
+
+def test_the_carriers_delivered_beats_the_order_services_in_transit() -> None:
+    at = NOW - 3 * DAY
+    order = OrderBuilder()
+    pid = order.package(order.unit(), fulfilment=FulfilmentStatus.FULFILLING, track=delivered(at))
+    view = order.packages_view()[pid]
+    assert (view.status, view.status_source) == (PackageStatus.DELIVERED, StatusSource.CARRIER)
+    assert view.delivered_at == at
+
+
+def test_the_carrier_beats_the_order_service_in_either_direction() -> None:
+    # The carrier saw the parcel; the order service learns of it later (even when it claims more).
+    in_transit = tracking(T.IN_TRANSIT, "InTransit_002", journey((T.IN_TRANSIT, "InTransit_002")))
+    assert status_of(in_transit, FulfilmentStatus.COMPLETED) == (PackageStatus.IN_TRANSIT, StatusSource.CARRIER)
+    lost = tracking(T.EXCEPTION, "Exception_013", journey((T.IN_TRANSIT, "InTransit_002"),
+                                                           (T.EXCEPTION, "Exception_013")))
+    assert status_of(lost, FulfilmentStatus.FULFILLING) == (PackageStatus.LOST, StatusSource.CARRIER)
+
+
+@pytest.mark.parametrize("label_tag", [T.INFO_RECEIVED, T.PENDING])
+@pytest.mark.parametrize(("fulfilment", "expected"), [
+    (FulfilmentStatus.FULFILLING, PackageStatus.IN_TRANSIT),
+    (FulfilmentStatus.COMPLETED, PackageStatus.DELIVERED),
+])
+def test_label_only_carrier_data_loses_to_a_later_order_service_status(
+        label_tag: CarrierTag, fulfilment: FulfilmentStatus, expected: PackageStatus) -> None:
+    label = tracking(label_tag, f"{label_tag.value}_001", journey((label_tag, f"{label_tag.value}_001")))
+    assert status_of(label, fulfilment) == (expected, StatusSource.ORDER_SERVICE)
+
+
+@pytest.mark.parametrize("fulfilment", [FulfilmentStatus.PROCESSING, FulfilmentStatus.TO_FULFILL])
+def test_label_only_carrier_data_wins_when_the_order_service_is_not_further_along(
+        fulfilment: FulfilmentStatus) -> None:
+    label = tracking(T.INFO_RECEIVED, "InfoReceived_001", journey((T.INFO_RECEIVED, "InfoReceived_001")))
+    assert status_of(label, fulfilment) == (PackageStatus.LABEL_CREATED, StatusSource.CARRIER)
+
+
+@pytest.mark.parametrize(("fulfilment", "expected"), [
+    (FulfilmentStatus.TO_FULFILL, PackageStatus.PENDING),
+    (FulfilmentStatus.PROCESSING, PackageStatus.LABEL_CREATED),
+    (FulfilmentStatus.FULFILLING, PackageStatus.IN_TRANSIT),
+    (FulfilmentStatus.COMPLETED, PackageStatus.DELIVERED),
+])
+def test_without_tracking_the_order_service_decides_and_says_so(fulfilment: FulfilmentStatus,
+                                                                expected: PackageStatus) -> None:
+    assert status_of(None, fulfilment) == (expected, StatusSource.ORDER_SERVICE)
+
+
+def test_without_tracking_a_delivered_package_takes_the_order_services_delivery_time() -> None:
+    order = OrderBuilder(delivered_at=NOW - 2 * DAY)
+    pid = order.package(order.unit(), fulfilment=FulfilmentStatus.COMPLETED)
+    assert order.packages_view()[pid].delivered_at == NOW - 2 * DAY
+
+
+@pytest.mark.parametrize(("auth", "expected"), [
+    (AuthenticationStatus.SUBMITTED, PackageStatus.AWAITING_AUTHENTICATION),
+    (AuthenticationStatus.PENDING, PackageStatus.AWAITING_AUTHENTICATION),
+    (AuthenticationStatus.APPROVED, PackageStatus.PENDING),
+])
+def test_an_unshipped_package_waits_for_authentication(auth: AuthenticationStatus, expected: PackageStatus) -> None:
+    check = Authentication(status=auth, provider="Entrupy", submitted_at=NOW - DAY, deadline=NOW + DAY,
+                           approved_at=NOW if auth is AuthenticationStatus.APPROVED else None)
+    assert status_of(None, FulfilmentStatus.TO_FULFILL, check) == (expected, StatusSource.ORDER_SERVICE)
+
+
+def test_a_package_whose_units_are_all_cancelled_is_cancelled_whatever_the_upstreams_say() -> None:
+    order = OrderBuilder()
+    gone = order.unit(cancelled_by=Actor.SELLER)
+    kept = order.unit()
+    by_seller = order.package(gone, fulfilment=FulfilmentStatus.FULFILLING)
+    living = order.package(kept, fulfilment=FulfilmentStatus.FULFILLING)
+    requested = order.unit()
+    refunded = order.unit()
+    asked = order.package(requested, fulfilment=FulfilmentStatus.TO_FULFILL)
+    done = order.package(refunded, fulfilment=FulfilmentStatus.TO_FULFILL)
+    money = Money(Decimal("10.00"), "USD")
+    order.cancellations = [
+        CancellationRecord("c1", "ord-1", Actor.BUYER, CancellationStatus.REQUESTED, "r", "", (requested,), money,
+                           NOW - DAY, None),
+        CancellationRecord("c2", "ord-1", Actor.BUYER, CancellationStatus.CANCELLED, "r", "", (refunded,), money,
+                           NOW - DAY, None),
+    ]
+    views = order.packages_view()
+    assert views[by_seller].status is PackageStatus.CANCELLED
+    assert views[done].status is PackageStatus.CANCELLED
+    assert views[living].status is PackageStatus.IN_TRANSIT
+    assert views[asked].status is PackageStatus.PENDING, "a cancellation only asked for changes nothing yet"
+    everything = OrderBuilder(status="CANCELLED")
+    pid = everything.package(everything.unit(), fulfilment=FulfilmentStatus.FULFILLING,
+                             track=delivered(NOW - DAY))
+    assert everything.packages_view()[pid].status is PackageStatus.CANCELLED
+
+
+def test_the_carriers_signature_requirement_wins_when_it_names_one() -> None:
+    order = OrderBuilder()
+    pid = order.package(order.unit(), track=tracking(T.IN_TRANSIT, "InTransit_002",
+                                                     journey((T.IN_TRANSIT, "InTransit_002")),
+                                                     signature=Signature.ADULT_SIGNATURE))
+    assert order.packages_view()[pid].signature is Signature.ADULT_SIGNATURE
+
+
+# -- UK return windows -----------------------------------------------------------------------------
+
+CCR = "Consumer Contracts Regulations 2013 (14 days after the last item arrives)"
+UK_EXTENDED = "30-day extended returns"
+CRA = "Consumer Rights Act 2015 (30-day right to reject faulty goods)"
+US_POLICY = "30-day return policy"
+GUARANTEE = "Money-back guarantee (damaged or defective, 90 days)"
+
+
+def test_uk_one_parcel_has_thirty_days_for_every_reason() -> None:
+    at = NOW - 5 * DAY
+    order = OrderBuilder(Market.UK)
+    unit = order.unit()
+    order.package(unit, track=delivered(at))
+    open_ = windows(order, unit)
+    assert open_[ReturnReason.NO_LONGER_NEEDED] == (at + 30 * DAY, UK_EXTENDED)
+    assert open_[ReturnReason.TOO_SMALL] == (at + 30 * DAY, UK_EXTENDED)
+    assert open_[ReturnReason.DAMAGED] == (at + 30 * DAY, CRA)
+    assert ReturnReason.DOES_NOT_FIT not in open_, "a US-only reason"
+    assert ReturnReason.NOT_RECEIVED not in open_, "not a return reason a shopper picks"
+
+
+def test_uk_change_of_mind_runs_until_14_days_after_the_last_parcel_when_that_is_later() -> None:
+    first_at, last_at = NOW - 25 * DAY, NOW - 2 * DAY
+    order = OrderBuilder(Market.UK)
+    early, late = order.unit(), order.unit()
+    order.package(early, track=delivered(first_at, "TRK1"))
+    order.package(late, track=delivered(last_at, "TRK2"))
+    first = windows(order, early)
+    assert first[ReturnReason.NO_LONGER_NEEDED] == (last_at + 14 * DAY, CCR)
+    assert first[ReturnReason.DAMAGED] == (first_at + 30 * DAY, CRA), "faulty goods: from their own delivery"
+    second = windows(order, late)
+    assert second[ReturnReason.NO_LONGER_NEEDED] == (last_at + 30 * DAY, UK_EXTENDED)
+
+
+def test_uk_the_last_parcel_only_extends_when_it_is_later_than_thirty_days_from_each() -> None:
+    first_at, last_at = NOW - 5 * DAY, NOW - 4 * DAY
+    order = OrderBuilder(Market.UK)
+    early, late = order.unit(), order.unit()
+    order.package(early, track=delivered(first_at, "TRK1"))
+    order.package(late, track=delivered(last_at, "TRK2"))
+    assert windows(order, early)[ReturnReason.NO_LONGER_NEEDED] == (first_at + 30 * DAY, UK_EXTENDED)
+
+
+def test_uk_the_last_parcel_rule_waits_for_every_parcel() -> None:
+    first_at = NOW - 25 * DAY
+    order = OrderBuilder(Market.UK)
+    early, pending = order.unit(), order.unit()
+    order.package(early, track=delivered(first_at, "TRK1"))
+    order.package(pending, track=tracking(T.IN_TRANSIT, "InTransit_002", journey((T.IN_TRANSIT, "InTransit_002")),
+                                          number="TRK2"))
+    assert windows(order, early)[ReturnReason.NO_LONGER_NEEDED] == (first_at + 30 * DAY, UK_EXTENDED)
+    assert pending not in order.eligibility(), "not delivered: nothing to return yet"
+
+
+def test_uk_the_fourteen_days_keep_a_parcel_returnable_after_its_own_thirty() -> None:
+    first_at, last_at = NOW - 35 * DAY, NOW - 10 * DAY
+    order = OrderBuilder(Market.UK)
+    early, late = order.unit(), order.unit()
+    order.package(early, track=delivered(first_at, "TRK1"))
+    order.package(late, track=delivered(last_at, "TRK2"))
+    open_ = windows(order, early)
+    assert open_[ReturnReason.NO_LONGER_NEEDED] == (last_at + 14 * DAY, CCR)
+    assert ReturnReason.DAMAGED not in open_, "the 30-day right to reject has passed for that parcel"
+
+
+@pytest.mark.parametrize("tag", [ProductTag.PERSONALISED, ProductTag.PERISHABLE, ProductTag.HYGIENE_SEALED])
+def test_uk_regulation_28_items_can_only_be_returned_faulty(tag: ProductTag) -> None:
+    at = NOW - 5 * DAY
+    order = OrderBuilder(Market.UK)
+    special, plain = order.unit(tag), order.unit()
+    order.package(special, plain, track=delivered(at))
+    eligibility = order.eligibility()
+    assert categories(order, special) == {ReasonCategory.FAULTY, ReasonCategory.DELIVERY}
+    assert eligibility[special].excluded_change_of_mind is True
+    assert windows(order, special)[ReturnReason.DAMAGED] == (at + 30 * DAY, CRA)
+    assert ReasonCategory.CHANGE_OF_MIND in categories(order, plain)
+    assert eligibility[plain].excluded_change_of_mind is False
+
+
+def test_uk_final_sale_does_not_take_away_statutory_change_of_mind() -> None:
+    order = OrderBuilder(Market.UK)
+    unit = order.unit(ProductTag.FINAL_SALE)
+    order.package(unit, track=delivered(NOW - 5 * DAY))
+    assert ReasonCategory.CHANGE_OF_MIND in categories(order, unit)
+
+
+def test_uk_after_thirty_days_the_window_is_closed_and_says_when() -> None:
+    at = NOW - 31 * DAY
+    order = OrderBuilder(Market.UK)
+    unit = order.unit()
+    order.package(unit, track=delivered(at))
+    found = order.eligibility()[unit]
+    assert found.options == ()
+    assert found.closed_at == at + 30 * DAY
+
+
+# -- US return windows -----------------------------------------------------------------------------
+
+def test_us_thirty_days_for_everything_and_ninety_for_damaged_or_defective() -> None:
+    at = NOW - 5 * DAY
+    order = OrderBuilder(Market.US)
+    unit = order.unit()
+    order.package(unit, track=delivered(at))
+    open_ = windows(order, unit)
+    assert open_[ReturnReason.NO_LONGER_NEEDED] == (at + 30 * DAY, US_POLICY)
+    assert open_[ReturnReason.DOES_NOT_FIT] == (at + 30 * DAY, US_POLICY)
+    assert open_[ReturnReason.NOT_AS_DESCRIBED] == (at + 30 * DAY, US_POLICY)
+    assert open_[ReturnReason.DAMAGED] == (at + 90 * DAY, GUARANTEE)
+    assert open_[ReturnReason.DEFECTIVE] == (at + 90 * DAY, GUARANTEE)
+    assert not {ReturnReason.TOO_SMALL, ReturnReason.MISSED_DELIVERY_DATE} & set(open_), "UK-only reasons"
+
+
+@pytest.mark.parametrize("days_ago", [31, 45, 90])
+def test_us_after_thirty_days_only_the_guarantee_is_left(days_ago: int) -> None:
+    at = NOW - days_ago * DAY
+    order = OrderBuilder(Market.US)
+    unit = order.unit()
+    order.package(unit, track=delivered(at))
+    assert windows(order, unit) == {ReturnReason.DAMAGED: (at + 90 * DAY, GUARANTEE),
+                                    ReturnReason.DEFECTIVE: (at + 90 * DAY, GUARANTEE)}
+
+
+def test_us_windows_include_their_last_instant_and_then_close() -> None:
+    order = OrderBuilder(Market.US)
+    unit = order.unit()
+    order.package(unit, track=delivered(NOW - 30 * DAY))
+    assert ReturnReason.NO_LONGER_NEEDED in windows(order, unit), "open until the deadline itself"
+    assert ReturnReason.NO_LONGER_NEEDED not in windows(order, unit, NOW + timedelta(seconds=1))
+    later = NOW + 60 * DAY
+    assert set(windows(order, unit, later)) == {ReturnReason.DAMAGED, ReturnReason.DEFECTIVE}
+    closed = order.eligibility(later + timedelta(seconds=1))[unit]
+    assert closed.options == () and closed.closed_at == NOW - 30 * DAY + 90 * DAY
+
+
+@pytest.mark.parametrize("tag", [ProductTag.PRE_OWNED, ProductTag.FINAL_SALE])
+def test_us_guarantee_excludes_pre_owned_and_final_sale(tag: ProductTag) -> None:
+    at = NOW - 5 * DAY
+    order = OrderBuilder(Market.US)
+    unit = order.unit(tag)
+    order.package(unit, track=delivered(at))
+    assert windows(order, unit)[ReturnReason.DAMAGED] == (at + 30 * DAY, US_POLICY)
+    late = OrderBuilder(Market.US)
+    old = late.unit(tag)
+    late.package(old, track=delivered(NOW - 45 * DAY))
+    assert windows(late, old) == {}
+
+
+def test_us_final_sale_is_faulty_only_but_pre_owned_can_be_returned_for_change_of_mind() -> None:
+    order = OrderBuilder(Market.US)
+    final, used = order.unit(ProductTag.FINAL_SALE), order.unit(ProductTag.PRE_OWNED)
+    order.package(final, used, track=delivered(NOW - 5 * DAY))
+    assert ReasonCategory.CHANGE_OF_MIND not in categories(order, final)
+    assert order.eligibility()[final].excluded_change_of_mind is True
+    assert ReasonCategory.CHANGE_OF_MIND in categories(order, used)
+
+
+@pytest.mark.parametrize("tag", [ProductTag.PERSONALISED, ProductTag.HYGIENE_SEALED, ProductTag.PERISHABLE])
+def test_us_excluded_items_keep_the_guarantee(tag: ProductTag) -> None:
+    at = NOW - 5 * DAY
+    order = OrderBuilder(Market.US)
+    unit = order.unit(tag)
+    order.package(unit, track=delivered(at))
+    assert ReasonCategory.CHANGE_OF_MIND not in categories(order, unit)
+    assert windows(order, unit)[ReturnReason.DAMAGED] == (at + 90 * DAY, GUARANTEE)
+
+
+def test_us_windows_run_from_each_parcels_own_delivery() -> None:
+    first_at, last_at = NOW - 25 * DAY, NOW - 2 * DAY
+    order = OrderBuilder(Market.US)
+    early, late = order.unit(), order.unit()
+    order.package(early, track=delivered(first_at, "TRK1"))
+    order.package(late, track=delivered(last_at, "TRK2"))
+    assert windows(order, early)[ReturnReason.NO_LONGER_NEEDED] == (first_at + 30 * DAY, US_POLICY)
+    assert windows(order, late)[ReturnReason.NO_LONGER_NEEDED] == (last_at + 30 * DAY, US_POLICY)
+
+
+def test_money_is_formatted_in_the_markets_style() -> None:
+    amount = Decimal("1234.50")
+    assert policy(Market.US).money(Money(amount, "USD")) == "$1,234.50"
+    assert policy(Market.UK).money(Money(amount, "GBP")) == "£1,234.50"
