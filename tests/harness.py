@@ -23,8 +23,8 @@ class Gateway:
     settings: Settings
 
     def token(self, subject: str = ALICE, role: Role = Role.BUYER, shop_id: str | None = None) -> str:
-        return mint(token_settings(self.settings), subject, role, shop_id=shop_id,
-                    now=TEST_NOW.timestamp())
+        # Minted at the real time: token expiry is checked against the wall clock, not the pinned one.
+        return mint(token_settings(self.settings), subject, role, shop_id=shop_id)
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = ALICE,
                    role: Role = Role.BUYER, shop_id: str | None = None,

@@ -33,9 +33,12 @@ class Viewer:
     shop_id: str | None = None
 
     def can_see(self, order: OrderRecord) -> bool:
+        return self.owns(order.buyer_id, order.shop_id)
+
+    def owns(self, buyer_id: str | None, shop_id: str | None) -> bool:
         if self.role is Role.BUYER:
-            return order.buyer_id == self.subject
-        return self.shop_id is not None and order.shop_id == self.shop_id
+            return buyer_id is not None and buyer_id == self.subject
+        return self.shop_id is not None and shop_id == self.shop_id
 
 
 @dataclass(frozen=True)

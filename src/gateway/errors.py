@@ -53,6 +53,15 @@ class UpstreamBadData(UpstreamError):
     code = "UPSTREAM_BAD_DATA"
 
 
+class MalformedOrder(UpstreamBadData):
+    """An order the order service sent malformed, with whatever ownership could still be read from it:
+    the gateway must not tell anyone but its owner that it exists."""
+
+    def __init__(self, detail: str, buyer_id: str | None, shop_id: str | None) -> None:
+        super().__init__("orders", detail)
+        self.buyer_id, self.shop_id = buyer_id, shop_id
+
+
 class UpstreamRejected(UpstreamError):
     code = "UPSTREAM_REJECTED"
 

@@ -110,9 +110,10 @@ async def history_page(loaders: Loaders, query: OrderSearch, keep: Callable[[Ord
         if page.next_token is None:
             return HistoryPage(edges, False, end_cursor, total)
         if scanned == MAX_SCAN_PAGES:
-            # Out of scan budget: hand back a cursor at the scan position so the next call resumes there.
-            last = Position(token, size, start + len(rows) - 1, filter_key).encode()
-            return HistoryPage(edges, True, last, total)
+            # Out of scan budget: hand back a cursor at the start of the next upstream page, so the next
+            # call resumes after everything scanned here (offset -1: before its first row).
+            resume = Position(page.next_token, size, -1, filter_key).encode()
+            return HistoryPage(edges, True, resume, total)
         token, start = page.next_token, 0
         size = FILTERED_PAGE_SIZE if filtered else min(first - len(edges) + 1, 100)
     raise AssertionError("unreachable")

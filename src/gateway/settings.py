@@ -7,6 +7,7 @@ documentation cannot drift from the code. Nothing else in the gateway reads ``os
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -104,6 +105,10 @@ class Settings:
                 f"OTEL_TRACES_EXPORTER must be none, console or otlp, got {self.otel_traces_exporter!r}")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"REDIS_URL must be a redis:// URL, got {self.redis_url!r}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{f.metadata['env']} must be a finite number")
         for name in ("upstream_timeout", "request_deadline", "breaker_cool_off", "retry_max_delay",
                      "shutdown_timeout"):
             if getattr(self, name) <= 0:
@@ -174,7 +179,10 @@ def _parse(env: str, raw: str, kind: Any) -> Any:
         if kind is int:
             return int(raw)
         if kind is float:
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
         if kind is bool:
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                 raise ValueError(raw)

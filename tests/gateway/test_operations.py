@@ -23,7 +23,7 @@ from gateway.settings import Settings
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
 from tests.redis_server import redis_server
 from tests.servers import gateway_process
-from tests.upstreams import TEST_NOW, MockUpstreams
+from tests.upstreams import MockUpstreams
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = """query Tracker($id: ID!) { order(id: $id) { id statusLabel packages { status tracker { state } }
@@ -34,7 +34,7 @@ ENV_NAMES = {f.metadata["env"] for f in Settings.__dataclass_fields__.values()}
 
 
 def _token(settings: Settings, subject: str = ALICE) -> str:
-    return mint(token_settings(settings), subject, Role.BUYER, now=TEST_NOW.timestamp())
+    return mint(token_settings(settings), subject, Role.BUYER)
 
 
 async def test_liveness_never_calls_upstreams_and_readiness_does(mocks: MockUpstreams, gateway: Gateway) -> None:

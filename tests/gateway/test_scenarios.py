@@ -482,10 +482,6 @@ async def test_a_not_received_report_is_a_refund_without_sending_anything_back(g
     assert "Keep the items" in [i["title"] for i in ret["instructions"]]
 
 
-@pytest.mark.xfail(reason="bug: a refund-only request (nothing is sent back) tells the shopper the refund comes "
-                          "after 'the seller receives the return' (US) / 'receiving the return' (UK): "
-                          "returns._step_text and returns.instructions use market.refund_timing for every kind",
-                   strict=True)
 @pytest.mark.parametrize("order_id", ["ord-us-not-received", "ord-uk-not-received"])
 async def test_a_refund_only_request_never_waits_for_a_return_to_arrive(gw: Gateway, order_id: str) -> None:
     order = await _order(gw, order_id, "returns { steps { description } instructions { detail } }")

@@ -162,6 +162,7 @@ class MarketPolicy:
     customs_hold_after: timedelta = timedelta(hours=48)
     stalled_after: timedelta = timedelta(days=5)
     refund_timing: str = ""
+    refund_only_timing: str = ""
     return_drop_off: str = ""
     spelling: dict[str, str] = field(default_factory=dict)
 
@@ -204,6 +205,7 @@ POLICIES: dict[Market, MarketPolicy] = {
         not_received_days=30,
         transit_days=(3, 5),
         refund_timing="Refunds land 3-10 business days after the seller receives the return.",
+        refund_only_timing="Refunds land 3-10 business days after the request is approved.",
         return_drop_off="a UPS Store or USPS location",
         spelling={"Cancelled": "Canceled", "cancelled": "canceled", "Ready to collect": "Ready for pickup",
                   "pickup point": "pickup location", "parcel": "package"},
@@ -220,6 +222,7 @@ POLICIES: dict[Market, MarketPolicy] = {
         not_received_days=30,
         transit_days=(1, 3),
         refund_timing="Refunds are made within 14 days of the seller receiving the return.",
+        refund_only_timing="Refunds are made within 14 days of the request being approved.",
         return_drop_off="a Post Office or InPost locker",
     ),
 }

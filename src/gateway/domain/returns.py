@@ -254,7 +254,7 @@ def _step_text(group: ReturnGroup, market: MarketPolicy, kind: ReturnStepKind, s
     if kind is ReturnStepKind.RECEIVED:
         return f"The seller received it {at}." if at else "The seller checks the items when they arrive."
     if state is StepState.UPCOMING:
-        return market.refund_timing or "Refunded once the return is processed."
+        return _refund_timing(group, market)
     return f"{market.money(group.refund)} refunded {at}." if at else f"{market.money(group.refund)} refunded."
 
 
@@ -290,5 +290,12 @@ def instructions(group: ReturnGroup, market: MarketPolicy, today: date) -> tuple
             steps.append(Instruction("Get your return label", "Once approved, a free QR code or label appears here."))
     elif group.status is ReturnStatus.IN_RETURN_TRANSIT:
         steps.append(Instruction("On its way back", "The seller checks the items when they arrive."))
-    steps.append(Instruction("Get your refund", market.refund_timing or "You're refunded once it's processed."))
+    steps.append(Instruction("Get your refund", _refund_timing(group, market)))
     return tuple(steps)
+
+
+def _refund_timing(group: ReturnGroup, market: MarketPolicy) -> str:
+    """Nothing travels back for a refund-only request, so its clock starts at approval."""
+    if group.kind is ReturnKind.REFUND_ONLY:
+        return market.refund_only_timing
+    return market.refund_timing

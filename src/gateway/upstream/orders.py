@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from gateway.domain.model import (
     SlaExtension,
     Unit,
 )
-from gateway.errors import UpstreamBadData
+from gateway.errors import MalformedOrder, UpstreamBadData
 from gateway.upstream.base import Upstream
 from gateway.upstream.reader import Reader, each_record
 
@@ -64,7 +65,12 @@ class OrdersClient(Upstream):
             chunk = ids[start : start + MAX_BATCH]
             response = await self._get("orders.batch", "orders", [("ids", ",".join(chunk))])
             for r in Reader(SERVICE, response.body).objects("orders"):
-                found.update(each_record(r, "id", parse_order))
+                for key, value in each_record(r, "id", parse_order).items():
+                    if isinstance(value, UpstreamBadData):
+                        buyer, shop = r.data.get("buyer_user_id"), r.data.get("shop_id")
+                        value = MalformedOrder(value.detail, buyer if isinstance(buyer, str) else None,
+                                               shop if isinstance(shop, str) else None)
+                    found[key] = value
         return found
 
     async def search(self, query: OrderSearch, page_size: int, token: str | None) -> OrderPage:
@@ -75,10 +81,12 @@ class OrdersClient(Upstream):
             request["shop_id"] = query.shop_id
         if query.statuses is not None:
             request["order_status"] = list(query.statuses)
+        # Upstream times are whole seconds: round both bounds up, so that "after 12:00:00.5" excludes
+        # 12:00:00 and "before 12:00:00.5" includes it.
         if query.placed_from is not None:
-            request["create_time_ge"] = int(query.placed_from.timestamp())
+            request["create_time_ge"] = math.ceil(query.placed_from.timestamp())
         if query.placed_before is not None:
-            request["create_time_lt"] = int(query.placed_before.timestamp())
+            request["create_time_lt"] = math.ceil(query.placed_before.timestamp())
         if token:
             request["page_token"] = token
         response = await self._read("orders.search", "orders/search", request)
