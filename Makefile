@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run mocks test lint typecheck schema token venv clean redis-server
+.PHONY: run mocks test e2e browser screenshots lint typecheck schema token venv clean redis-server
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,27 @@ redis-server:
 	@command -v redis-server >/dev/null || ($(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null)
 
-## test: the whole suite
-test: $(STAMP) $(AUDIT) redis-server
+
+## browser: Debian's Chromium for the end-to-end tests, installed only when missing (never a downloaded browser)
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends chromium; \
+	} || { echo "make browser: could not install Debian's chromium; the end-to-end tests need /usr/bin/chromium" >&2; exit 1; }
+
+
+## test: the whole suite, browser tests included
+test: $(STAMP) $(AUDIT) redis-server browser
 	$(BIN)/python -m pytest
+
+## e2e: only the reference page's browser tests (tests/e2e)
+e2e: $(STAMP) browser
+	$(BIN)/python -m pytest tests/e2e
+
+## screenshots: rerun the browser tests, saving their screenshots into docs/screenshots (for the README)
+screenshots: $(STAMP) browser
+	E2E_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_order_page.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src mocks tests
