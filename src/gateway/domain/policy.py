@@ -107,6 +107,18 @@ class CancelReason(Enum):
     OUT_OF_STOCK = "OUT_OF_STOCK"  # the seller's reason
 
 
+CANCEL_REASON_LABELS: dict[CancelReason, str] = {
+    CancelReason.NO_LONGER_NEEDED: "No longer needed",
+    CancelReason.FOUND_BETTER_PRICE: "Found a better price",
+    CancelReason.CHANGE_PAYMENT_METHOD: "Need to change the payment method",
+    CancelReason.CHANGE_ADDRESS: "Need to change the shipping address",
+    CancelReason.ORDERED_BY_MISTAKE: "Ordered by mistake",
+    CancelReason.NOT_SHIPPED_ON_TIME: "It wasn't shipped on time",
+    CancelReason.DONT_WANT_TO_WAIT: "Don't want to wait any longer",
+    CancelReason.OUT_OF_STOCK: "Out of stock",
+}
+SELLER_CANCEL_REASONS = frozenset({CancelReason.OUT_OF_STOCK})
+
 # The after-sales service's cancellation reason codes.
 CANCEL_REASON_CODES: dict[CancelReason, str] = {
     CancelReason.NO_LONGER_NEEDED: "cancel_reason_no_longer_needed",
@@ -153,6 +165,7 @@ class MarketPolicy:
     currency: str
     symbol: str
     zone: ZoneInfo
+    locale: str
     return_windows: tuple[ReturnWindow, ...]
     not_received_days: int
     free_cancel: timedelta = timedelta(hours=1)
@@ -192,7 +205,7 @@ class MarketPolicy:
 
 POLICIES: dict[Market, MarketPolicy] = {
     Market.US: MarketPolicy(
-        market=Market.US, currency="USD", symbol="$", zone=ZoneInfo("America/New_York"),
+        market=Market.US, currency="USD", symbol="$", zone=ZoneInfo("America/New_York"), locale="en-US",
         return_windows=(
             ReturnWindow("30-day return policy", frozenset({_COM}), 30,
                          excluded=frozenset({ProductTag.FINAL_SALE, ProductTag.PERSONALISED,
@@ -211,7 +224,7 @@ POLICIES: dict[Market, MarketPolicy] = {
                   "pickup point": "pickup location", "parcel": "package"},
     ),
     Market.UK: MarketPolicy(
-        market=Market.UK, currency="GBP", symbol="£", zone=ZoneInfo("Europe/London"),
+        market=Market.UK, currency="GBP", symbol="£", zone=ZoneInfo("Europe/London"), locale="en-GB",
         return_windows=(
             ReturnWindow("30-day extended returns", frozenset({_COM}), 30, excluded=_UK_REG_28),
             ReturnWindow("Consumer Contracts Regulations 2013 (14 days after the last item arrives)",

@@ -198,7 +198,8 @@ def _describe(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView, kin
         pickup = kind is StepKind.READY_FOR_PICKUP
         where = p.tracking.pickup_location if p.tracking and p.tracking.pickup_location else market.word("pickup point")
         if p.status is PackageStatus.DELIVERY_ATTEMPTED and last is not None:
-            return f"Delivery attempted {market.moment(last.time, today)}: {last.message.lower()}."
+            out = f"Out for delivery {at}; d" if at else "D"
+            return f"{out}elivery attempted {market.moment(last.time, today)}: {last.message.lower()}."
         if state is StepState.UPCOMING:
             return f"Waiting for you at {where}." if pickup else "With the driver on delivery day."
         if pickup:

@@ -45,6 +45,14 @@ class Order:
     def market(self) -> Market:
         return self.view.snapshot.order.market
 
+    @strawberry.field(description="The market's IANA time zone: the one every label and description uses.")
+    def time_zone(self) -> str:
+        return self.view.market.zone.key
+
+    @strawberry.field(description="The market's locale (en-US, en-GB), for formatting raw dates and numbers.")
+    def locale(self) -> str:
+        return self.view.market.locale
+
     @strawberry.field
     def currency(self) -> str:
         return self.view.snapshot.order.currency

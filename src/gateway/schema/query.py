@@ -8,11 +8,12 @@ import strawberry
 
 from gateway.auth import Role
 from gateway.context import Info
-from gateway.domain.policy import offered_reasons
+from gateway.domain.policy import CANCEL_REASON_LABELS, SELLER_CANCEL_REASONS, offered_reasons
+from gateway.domain.policy import CancelReason as CancelReasonEnum
 from gateway.errors import BadUserInput, NotFound
 from gateway.history import HistoryPage, fingerprint, history_page
 from gateway.schema.aftersales import ReturnReasonOption
-from gateway.schema.enums import DisplayStatus, Market, SellerOrderStatus, ViewerRole
+from gateway.schema.enums import CancelReason, DisplayStatus, Market, SellerOrderStatus, ViewerRole
 from gateway.schema.order import Order
 from gateway.upstream.orders import OrderSearch
 
@@ -59,6 +60,12 @@ class SellerOrderFilter:
     status: list[SellerOrderStatus] | None = None
     placed_after: datetime | None = None
     placed_before: datetime | None = None
+
+
+@strawberry.type
+class CancelReasonOption:
+    code: CancelReason
+    label: str
 
 
 @strawberry.type
@@ -124,3 +131,8 @@ class Query:
     @strawberry.field(description="The return reasons a market offers, for building a reason picker.")
     def return_reasons(self, market: Market) -> list[ReturnReasonOption]:
         return [ReturnReasonOption.of(rule) for rule in offered_reasons(market)]
+
+    @strawberry.field(description="The reasons a buyer may give when cancelling, with their labels.")
+    def cancel_reasons(self) -> list[CancelReasonOption]:
+        return [CancelReasonOption(code=reason, label=CANCEL_REASON_LABELS[reason]) for reason in CancelReasonEnum
+                if reason not in SELLER_CANCEL_REASONS]
