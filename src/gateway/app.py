@@ -228,7 +228,8 @@ def create_app(settings: Settings, clock: Clock | None = None, *, span_exporter:
 
 def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
     settings = runtime.settings
-    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_directives, settings.max_cost)
+    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_directives, settings.max_cost,
+                    settings.max_fields)
     documents = Documents(schema._schema, limits, max_tokens=settings.max_tokens,
                           max_length=settings.max_document_length, introspection=settings.development,
                           suggestions=settings.development,

@@ -58,7 +58,17 @@ def verify(token: str, settings: TokenSettings, key: Any = None, cache: Verified
         if known is not None:
             return known
     if key is None:
-        key = settings.public_key if settings.public_key and "RS256" in settings.algorithms else settings.secret
+        # The key follows the algorithm the token names (and that we accept): a PEM for RS256, the
+        # secret for HS256, never one for the other.
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError:
+            raise Unauthenticated("invalid token (DecodeError)") from None
+        if algorithm not in settings.algorithms:
+            raise Unauthenticated("token signed with an algorithm we do not accept")
+        key = settings.public_key if algorithm == "RS256" else settings.secret
+        if not key:
+            raise Unauthenticated("token signed with an algorithm we have no key for")
     try:
         claims = jwt.decode(
             token, key, algorithms=list(settings.algorithms), audience=settings.audience, issuer=settings.issuer,
@@ -70,7 +80,7 @@ def verify(token: str, settings: TokenSettings, key: Any = None, cache: Verified
         raise Unauthenticated("token is for another audience") from None
     except jwt.InvalidIssuerError:
         raise Unauthenticated("token from an untrusted issuer") from None
-    except jwt.InvalidTokenError as exc:
+    except jwt.PyJWTError as exc:
         raise Unauthenticated(f"invalid token ({type(exc).__name__})") from None
     try:
         role = Role(claims.get("role"))

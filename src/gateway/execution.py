@@ -127,7 +127,7 @@ class Documents:
                 refused = syntax
             return Prepared(None, (refused,), {})
         try:
-            check_shape(measure(document, self.limits.max_depth), self.limits)
+            check_shape(measure(document), self.limits)
         except LimitExceeded as too_big:
             return Prepared(None, (too_big,), {})
         errors = validate(self.schema, document, self.rules, max_errors=20, hide_suggestions=not self.suggestions)
@@ -158,6 +158,13 @@ async def run(schema: GraphQLSchema, document: DocumentNode, operation_name: str
 
 def formatted(error: GraphQLError) -> dict[str, Any]:
     return dict(error.formatted)
+
+
+def request_error(error: GraphQLError) -> dict[str, Any]:
+    """A variable that did not coerce: the client's mistake, told as it is (never masked, never logged)."""
+    result = formatted(error)
+    result["extensions"] = {**(result.get("extensions") or {}), "code": "BAD_USER_INPUT"}
+    return result
 
 
 def format_error(error: GraphQLError, *, mask: bool, correlation_id: str) -> dict[str, Any]:

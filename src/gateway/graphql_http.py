@@ -32,7 +32,15 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from gateway.auth import Viewer
 from gateway.errors import Unauthenticated
-from gateway.execution import Documents, format_error, formatted, is_mutation, is_request_error, run
+from gateway.execution import (
+    Documents,
+    format_error,
+    formatted,
+    is_mutation,
+    is_request_error,
+    request_error,
+    run,
+)
 from gateway.fastpath import Compiler, Result
 from gateway.fastpath import execute as execute_plan
 from gateway.limits import LimitExceeded, Limits, check_estimate
@@ -295,7 +303,9 @@ class GraphQLEndpoint:
                 return known
             if sha256(params.query) != digest:
                 return {"message": "provided sha does not match query", "extensions": {"code": "BAD_REQUEST"}}
-            await self.queries.put(digest, params.query)
+            # Remember it only once it is known to be a document we would run.
+            if not self.documents.prepare(params.query).errors:
+                await self.queries.put(digest, params.query)
         if params.query is None or not params.query.strip():
             return {"message": "a query is required", "extensions": {"code": "BAD_REQUEST"}}
         return params.query
@@ -333,7 +343,7 @@ class GraphQLEndpoint:
             values = get_variable_values(self.schema, operation.variable_definitions or (), params.variables or {},
                                          hide_suggestions=not self.policy.development)
             if isinstance(values, list):
-                return self._request_error(media, [formatted(e) for e in values], name, kind)
+                return self._request_error(media, [request_error(e) for e in values], name, kind)
             coerced = values
         context = await self.context(request, viewer, auth_error, request_id)
         result: Result | ExecutionResult
@@ -343,10 +353,10 @@ class GraphQLEndpoint:
             else:
                 result = await run(self.schema, prepared.document, params.operation_name, params.variables, context,
                                    suggestions=self.policy.development)
+        if is_request_error(result):
+            return self._request_error(media, [request_error(e) for e in result.errors or ()], name, kind)
         errors = [format_error(e, mask=not self.policy.development, correlation_id=request_id)
                   for e in result.errors or ()]
-        if is_request_error(result):
-            return self._request_error(media, errors, name, kind)
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors

@@ -27,8 +27,8 @@ from graphql import (
 
 # Typical lengths of list fields, for the cost estimate; a paginated field uses its `first` instead.
 LIST_SIZES: dict[str, int] = {
-    "packages": 4, "lineItems": 8, "items": 8, "trackingEvents": 25, "tracker": 7, "steps": 7, "alerts": 4,
-    "afterSalesActions": 16, "reasons": 20, "returns": 3, "lines": 8, "instructions": 6, "cancellations": 2,
+    "packages": 4, "lineItems": 8, "items": 4, "trackingEvents": 25, "tracker": 7, "steps": 7, "alerts": 4,
+    "afterSalesActions": 12, "reasons": 20, "returns": 3, "lines": 8, "instructions": 6, "cancellations": 2,
     "resolutions": 3, "tags": 4, "packageIds": 4, "returnIds": 3, "nextSteps": 6, "userErrors": 4,
     "unshippedItems": 4, "cancelledItems": 4, "returnReasons": 20, "field": 3,
 }
@@ -42,7 +42,8 @@ class Limits:
     max_depth: int = 12
     max_aliases: int = 30
     max_directives: int = 20
-    max_cost: int = 25_000
+    max_cost: int = 50_000
+    max_fields: int = 400
 
 
 class LimitExceeded(GraphQLError):
@@ -57,52 +58,70 @@ class Shape:
     depth: int
     aliases: int
     directives: int
+    fields: int
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def measure(document: DocumentNode, max_depth: int) -> Shape:
-    """Depth, aliases and directives of the whole document (fragments counted where they are spread)."""
+def measure(document: DocumentNode) -> Shape:
+    """Depth (fragments counted where spread), and the aliases, directives and fields written in the
+    document. Each fragment is measured once, so a fragment spread many times costs nothing extra."""
     fragments = _fragments(document)
-    aliases = directives = 0
-    deepest = 0
+    aliases = directives = fields = 0
+    for node in _walk_nodes(document):
+        directives += len(getattr(node, "directives", None) or ())
+        if isinstance(node, FieldNode):
+            fields += 1
+            if node.alias is not None:
+                aliases += 1
+    depth_of: dict[str, int] = {}
 
-    def walk(selection_set: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> None:
-        nonlocal aliases, directives, deepest
+    def depth(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
         if selection_set is None:
-            return
-        if depth > max_depth + 1:  # enough to report; don't walk a pathological document further
-            deepest = max(deepest, depth)
-            return
+            return 0
+        deepest = 0
         for selection in selection_set.selections:
-            directives += len(selection.directives or ())
             if isinstance(selection, FieldNode):
-                if selection.alias is not None:
-                    aliases += 1
-                deepest = max(deepest, depth)
-                walk(selection.selection_set, depth + 1, seen)
+                deepest = max(deepest, 1 + depth(selection.selection_set, visiting))
             elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set, depth, seen)
+                deepest = max(deepest, depth(selection.selection_set, visiting))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = fragments.get(name)
-                if fragment is not None and name not in seen:  # cycles are the validator's to report
-                    directives += len(fragment.directives or ())
-                    walk(fragment.selection_set, depth, seen | {name})
+                if fragment is None or name in visiting:  # cycles are the validator's to report
+                    continue
+                if name not in depth_of:
+                    depth_of[name] = depth(fragment.selection_set, visiting | {name})
+                deepest = max(deepest, depth_of[name])
+        return deepest
 
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            directives += len(definition.directives or ())
-            walk(definition.selection_set, 1, frozenset())
-    return Shape(deepest, aliases, directives)
+    deepest = max((depth(d.selection_set, frozenset()) for d in document.definitions
+                   if isinstance(d, OperationDefinitionNode)), default=0)
+    return Shape(deepest, aliases, directives, fields)
+
+
+def _walk_nodes(document: DocumentNode) -> list[Any]:
+    """Every operation, fragment and selection node of the document, once each."""
+    found: list[Any] = []
+    stack: list[Any] = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+    return found
 
 
 def check_shape(shape: Shape, limits: Limits) -> None:
     if shape.depth > limits.max_depth:
         raise LimitExceeded("DEPTH_LIMIT_EXCEEDED", f"The query is nested {shape.depth} levels deep; the limit "
                             f"is {limits.max_depth}.", limits.max_depth, shape.depth)
+    if shape.fields > limits.max_fields:
+        raise LimitExceeded("FIELD_LIMIT_EXCEEDED", f"The query selects {shape.fields} fields; the limit is "
+                            f"{limits.max_fields}.", limits.max_fields, shape.fields)
     if shape.aliases > limits.max_aliases:
         raise LimitExceeded("ALIAS_LIMIT_EXCEEDED", f"The query uses {shape.aliases} aliases; the limit is "
                             f"{limits.max_aliases}.", limits.max_aliases, shape.aliases)
@@ -126,10 +145,12 @@ def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
 
 
 def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
-    """Fields the operation could resolve, with list fields counted once per expected element."""
+    """Fields the operation could resolve, with list fields counted once per expected element. A fragment
+    is costed once per page size it is spread under, so fragments spreading fragments stay linear."""
     fragments = _fragments(document)
+    memo: dict[tuple[str, int], int] = {}
 
-    def walk(selection_set: SelectionSetNode | None, page: int, seen: frozenset[str]) -> int:
+    def walk(selection_set: SelectionSetNode | None, page: int, visiting: frozenset[str]) -> int:
         if selection_set is None:
             return 0
         total = 0
@@ -137,19 +158,23 @@ def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: 
             if isinstance(selection, FieldNode):
                 name = selection.name.value
                 if name in PAGINATED:
-                    total += 1 + walk(selection.selection_set, _page(selection, variables), seen)
+                    total += 1 + walk(selection.selection_set, _page(selection, variables), visiting)
                 elif name in PAGE_CHILDREN:
-                    total += 1 + page * walk(selection.selection_set, page, seen)
+                    total += 1 + page * walk(selection.selection_set, page, visiting)
                 else:
                     size = LIST_SIZES.get(name, 1)
-                    total += 1 + size * walk(selection.selection_set, page, seen)
+                    total += 1 + size * walk(selection.selection_set, page, visiting)
             elif isinstance(selection, InlineFragmentNode):
-                total += walk(selection.selection_set, page, seen)
+                total += walk(selection.selection_set, page, visiting)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = fragments.get(name)
-                if fragment is not None and name not in seen:
-                    total += walk(fragment.selection_set, page, seen | {name})
+                if fragment is None or name in visiting:
+                    continue
+                key = (name, page)
+                if key not in memo:
+                    memo[key] = walk(fragment.selection_set, page, visiting | {name})
+                total += memo[key]
         return total
 
     return walk(operation.selection_set, DEFAULT_PAGE, frozenset())

@@ -56,7 +56,10 @@ def load_safelist(path: Path) -> dict[str, str]:
     Every entry's hash is checked against its body, so a manifest cannot smuggle in another document."""
     raw = json.loads(path.read_text())
     if isinstance(raw, dict) and isinstance(raw.get("operations"), list):
-        entries = {op["id"]: op["body"] for op in raw["operations"]}
+        operations = raw["operations"]
+        if not all(isinstance(op, dict) and "id" in op and "body" in op for op in operations):
+            raise ValueError(f"{path}: every operation needs an id and a body")
+        entries = {op["id"]: op["body"] for op in operations}
     elif isinstance(raw, dict):
         entries = dict(raw)
     else:

@@ -64,11 +64,13 @@ class Settings:
     max_page_size: int = _s("MAX_PAGE_SIZE", "Largest `first` accepted by the order history.", 50)
     max_body_bytes: int = _s("MAX_BODY_BYTES", "Largest request body accepted (413 beyond).", 262_144)
     max_document_length: int = _s("MAX_DOCUMENT_LENGTH", "Longest GraphQL document, in characters.", 20_000)
-    max_tokens: int = _s("MAX_TOKENS", "Most lexical tokens in one document.", 3_000)
+    max_tokens: int = _s("MAX_TOKENS", "Most lexical tokens in one document.", 1_500)
+    max_fields: int = _s("MAX_FIELDS", "Most field selections written in one document (repeated fields count).",
+                         400)
     max_depth: int = _s("MAX_DEPTH", "Deepest field nesting allowed.", 12)
     max_aliases: int = _s("MAX_ALIASES", "Most aliases in one document.", 30)
     max_directives: int = _s("MAX_DIRECTIVES", "Most directives in one document.", 20)
-    max_cost: int = _s("MAX_COST", "Largest estimated cost (fields x list sizes, pages count `first`).", 25_000)
+    max_cost: int = _s("MAX_COST", "Largest estimated cost (fields x list sizes, pages count `first`).", 50_000)
     max_batch: int = _s("MAX_BATCH", "Operations per batched request (0: batching off).", 0)
     compiled_execution: bool = _s("COMPILED_EXECUTION", "Run queries on compiled plans (`gateway.fastpath`); "
                                   "false: always graphql-core.", True)
@@ -115,9 +117,11 @@ class Settings:
                 raise SettingsError(f"{_env(name)} must be positive")
         for name in ("breaker_threshold", "upstream_max_in_flight", "upstream_pool_size", "max_body_bytes",
                      "max_document_length", "max_tokens", "max_depth", "max_aliases", "max_directives",
-                     "max_cost"):
+                     "max_cost", "max_fields"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{_env(name)} must be at least 1")
+        if self.rate_limit_per_minute > 0 and self.rate_limit_burst < 1:
+            raise SettingsError("RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_PER_MINUTE is set")
         if self.persisted_queries not in ("apq", "safelist", "off"):
             raise SettingsError(f"PERSISTED_QUERIES must be apq, safelist or off, got {self.persisted_queries!r}")
         if self.persisted_queries == "safelist" and not self.persisted_queries_file:

@@ -74,10 +74,11 @@ async def test_a_history_page_costs_a_constant_number_of_calls_whatever_its_size
 async def test_one_order_takes_the_slowest_chain_not_the_sum_of_calls(mocks: MockUpstreams) -> None:
     # orders -> carrier is the chain (the carrier needs tracking numbers); after-sales runs beside it.
     for service in ("orders", "carrier", "aftersales"):
-        await mocks.fault(service, latency_ms=300)
+        await mocks.fault(service, latency_ms=500)
     async with running_gateway(mocks) as gw:
         started = time.monotonic()
         body = await gw.query(PAGE, {"id": "ord-us-split-availability"})
         elapsed = time.monotonic() - started
     assert "errors" not in body
-    assert 0.6 <= elapsed < 0.85, f"took {elapsed:.3f}s: expected ~0.6s (two hops), not ~0.9s (three)"
+    # Two hops take ~1.0 s; the sum of three calls would take ~1.5 s. The margin absorbs a busy machine.
+    assert 1.0 <= elapsed < 1.4, f"took {elapsed:.3f}s: expected ~1.0s (two hops), not ~1.5s (three)"

@@ -82,12 +82,6 @@ async def test_an_executed_request_is_200_with_either_media_type_even_with_field
         assert only_error(answer)["extensions"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.xfail(reason="bug: variable coercion errors (run by graphql-core) are formatted as unexpected "
-                          "errors: code INTERNAL_SERVER_ERROR, logged at ERROR with a traceback on every client typo, "
-                          "and masked to 'Unexpected error' in production (execution.format_error treats any "
-                          "original_error that is not a GatewayError as a bug; graphql-core's coercion errors carry "
-                          "the inner GraphQLError as original_error); they should be BAD_USER_INPUT, unmasked",
-                   strict=True)
 async def test_a_variable_coercion_failure_is_a_client_error_not_an_internal_one(
         mocks: MockUpstreams, caplog: pytest.LogCaptureFixture) -> None:
     mutation = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { replayed } }"

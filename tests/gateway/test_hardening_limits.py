@@ -42,10 +42,12 @@ OVER_DEFAULT: dict[str, tuple[str, str, int, int]] = {
     "ALIAS_LIMIT_EXCEEDED": ("{ " + " ".join(f"a{n}: __typename" for n in range(31)) + " }", "max_aliases", 30, 31),
     "DIRECTIVE_LIMIT_EXCEEDED": ("{ " + " ".join(["__typename @skip(if: false)"] * 21) + " }", "max_directives",
                                  20, 21),
-    "TOKEN_LIMIT_EXCEEDED": ("{ " + " ".join(["a"] * 3_000) + " }", "max_tokens", 3_000, 3_001),
+    "TOKEN_LIMIT_EXCEEDED": ("{ " + " ".join(["a"] * 1_500) + " }", "max_tokens", 1_500, 1_501),
+    "FIELD_LIMIT_EXCEEDED": ("{ " + " ".join(f"viewer {{ id{n}: id }}" for n in range(0)) + " ".join(
+        ["__typename"] * 401) + " }", "max_fields", 400, 401),
     "DOCUMENT_TOO_LARGE": ("{ __typename }" + " " * 20_000, "max_document_length", 20_000, 20_014),
-    "COST_LIMIT_EXCEEDED": ("{ orders(first: 50) { nodes { id packages { trackingEvents { time code message location }"
-                            " tracker { kind label state time description } } } } }", "max_cost", 25_000, 0),
+    "COST_LIMIT_EXCEEDED": ("{ orders(first: 100) { nodes { id packages { trackingEvents { time code message location }"
+                            " tracker { kind label state time description } } } } }", "max_cost", 50_000, 0),
 }
 # The same kinds of documents, within the defaults, and a setting that refuses them.
 FINE_BY_DEFAULT: dict[str, tuple[str, dict[str, int]]] = {
@@ -53,6 +55,7 @@ FINE_BY_DEFAULT: dict[str, tuple[str, dict[str, int]]] = {
     "ALIAS_LIMIT_EXCEEDED": ("{ me: viewer { id } again: viewer { role } }", {"max_aliases": 1}),
     "DIRECTIVE_LIMIT_EXCEEDED": ("{ viewer { id @include(if: true) role @skip(if: false) } }", {"max_directives": 1}),
     "TOKEN_LIMIT_EXCEEDED": ("{ viewer { id role shopId } }", {"max_tokens": 5}),
+    "FIELD_LIMIT_EXCEEDED": ("{ viewer { id role shopId } }", {"max_fields": 3}),
     "DOCUMENT_TOO_LARGE": ("{ viewer { id role shopId } }", {"max_document_length": 20}),
     "COST_LIMIT_EXCEEDED": ("{ orders(first: 5) { nodes { id } } }", {"max_cost": 5}),
 }
@@ -60,9 +63,10 @@ FINE_BY_DEFAULT: dict[str, tuple[str, dict[str, int]]] = {
 
 def test_the_documented_defaults_are_what_the_tables_below_assume() -> None:
     assert (DEFAULTS.max_depth, DEFAULTS.max_aliases, DEFAULTS.max_directives, DEFAULTS.max_tokens,
-            DEFAULTS.max_document_length, DEFAULTS.max_cost, DEFAULTS.max_batch) == (
-        12, 30, 20, 3_000, 20_000, 25_000, 0)
-    assert Limits() == Limits(DEFAULTS.max_depth, DEFAULTS.max_aliases, DEFAULTS.max_directives, DEFAULTS.max_cost)
+            DEFAULTS.max_document_length, DEFAULTS.max_cost, DEFAULTS.max_fields, DEFAULTS.max_batch) == (
+        12, 30, 20, 1_500, 20_000, 50_000, 400, 0)
+    assert Limits() == Limits(DEFAULTS.max_depth, DEFAULTS.max_aliases, DEFAULTS.max_directives, DEFAULTS.max_cost,
+                              DEFAULTS.max_fields)
 
 
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])

@@ -115,10 +115,6 @@ async def test_a_persisted_mutation_cannot_be_run_over_get(mocks: MockUpstreams,
     await assert_no_upstream_call(mocks)
 
 
-@pytest.mark.xfail(reason="bug: in APQ mode the endpoint stores a document before checking it (graphql_http."
-                          "_resolve_query puts it in the store, then prepare() refuses it), so documents over "
-                          "MAX_DOCUMENT_LENGTH (up to MAX_BODY_BYTES each) or unparsable ones are kept: 10,000 x "
-                          "256 KB in memory, or unbounded in Redis for 7 days", strict=True)
 async def test_apq_does_not_store_a_document_the_gateway_refuses(mocks: MockUpstreams, gateway: Gateway) -> None:
     too_long = "{ viewer { id } }" + " " * gateway.settings.max_document_length
     broken = "{ viewer { id "

@@ -73,7 +73,8 @@ ORDER_FIELDS = 'order(id: "ord-us-in-transit") { id status packages { trackingEv
 async def test_alias_overloading(mocks: MockUpstreams, prod: Gateway) -> None:
     for field in ("__typename", ORDER_FIELDS):
         document = "{ " + " ".join(f"a{n}: {field}" for n in range(100)) + " }"
-        await _refused(prod, mocks, 400, {"ALIAS_LIMIT_EXCEEDED"}, json={"query": document})
+        # Whichever cheap limit trips first: 100 aliased order selections are also over the token limit.
+        await _refused(prod, mocks, 400, {"ALIAS_LIMIT_EXCEEDED", "TOKEN_LIMIT_EXCEEDED"}, json={"query": document})
 
 
 async def test_batch_abuse(mocks: MockUpstreams, prod: Gateway) -> None:
@@ -82,11 +83,6 @@ async def test_batch_abuse(mocks: MockUpstreams, prod: Gateway) -> None:
     await _refused(prod, mocks, 400, {"BATCHING_DISABLED"}, json=[{"query": "{ __typename }"}] * 5_000)
 
 
-@pytest.mark.xfail(reason="bug: field duplication is not refused: nothing counts repeated fields before "
-                          "validation, and graphql-core's OverlappingFieldsCanBeMerged is quadratic in them: 500 "
-                          "x __typename is answered (cost 500 < MAX_COST), and ~330 x order(id:){id} (2,640 tokens, "
-                          "6 KB) passes validation after ~0.9 s of event-loop CPU per distinct document",
-                   strict=True)
 async def test_field_duplication(mocks: MockUpstreams, prod: Gateway) -> None:
     response, _ = await _send(prod, json={"query": "{ " + " ".join(["__typename"] * 500) + " }"})
     assert response.status_code == 400 and "data" not in response.json(), response.text
@@ -134,11 +130,6 @@ def _fragment_bomb(levels: int) -> str:
     return f"{{ ...F{levels} }}\n" + "\n".join(fragments)
 
 
-@pytest.mark.xfail(reason="bug: limits.measure and limits.cost expand every fragment spread again, without "
-                          "memoising a fragment's result, so a fragment bomb (each fragment spreading the previous "
-                          "one twice) takes 2**levels steps on the event loop before COST_LIMIT_EXCEEDED: 19 levels "
-                          "(~790 bytes) take seconds, 30 levels would take hours and block every request",
-                   strict=True)
 async def test_a_fragment_bomb_is_refused_cheaply(mocks: MockUpstreams, prod: Gateway) -> None:
     response, elapsed = await _send(prod, json={"query": _fragment_bomb(19)})
     assert codes(response.json()) == ["COST_LIMIT_EXCEEDED"]
@@ -146,8 +137,8 @@ async def test_a_fragment_bomb_is_refused_cheaply(mocks: MockUpstreams, prod: Ga
 
 
 async def test_a_small_fragment_bomb_is_refused_by_the_cost_limit(mocks: MockUpstreams, prod: Gateway) -> None:
-    body = await _refused(prod, mocks, 400, {"COST_LIMIT_EXCEEDED"}, json={"query": _fragment_bomb(15)})
-    assert body["errors"][0]["extensions"]["actual"] >= 2**15
+    body = await _refused(prod, mocks, 400, {"COST_LIMIT_EXCEEDED"}, json={"query": _fragment_bomb(17)})
+    assert body["errors"][0]["extensions"]["actual"] >= 2**17
 
 
 async def test_a_huge_page_is_refused_by_cost_before_any_upstream_call(mocks: MockUpstreams, prod: Gateway) -> None:
