@@ -33,7 +33,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.errors import GatewayError
 from gateway.fastpath import Compiler, Plan, Unsupported
-from gateway.limits import LimitExceeded, Limits, check_shape, cost, measure
+from gateway.limits import LimitExceeded, Limits, check_estimate, check_shape, cost, measure
 
 logger = logging.getLogger("gateway.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean .*?\?$")
@@ -128,6 +128,11 @@ class Documents:
             return Prepared(None, (refused,), {})
         try:
             check_shape(measure(document), self.limits)
+            # Even before validation, a document whose cheapest reading is over the cost limit is refused:
+            # validating a fragment bomb would itself take exponential time.
+            for definition in document.definitions:
+                if isinstance(definition, OperationDefinitionNode):
+                    check_estimate(cost(document, definition, None), self.limits)
         except LimitExceeded as too_big:
             return Prepared(None, (too_big,), {})
         errors = validate(self.schema, document, self.rules, max_errors=20, hide_suggestions=not self.suggestions)

@@ -130,7 +130,7 @@ def check_shape(shape: Shape, limits: Limits) -> None:
                             f"limit is {limits.max_directives}.", limits.max_directives, shape.directives)
 
 
-def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
+def _page(field: FieldNode, variables: Mapping[str, Any] | None) -> int:
     for argument in field.arguments or ():
         if argument.name.value != "first":
             continue
@@ -138,15 +138,19 @@ def _page(field: FieldNode, variables: Mapping[str, Any]) -> int:
         if isinstance(value, IntValueNode):
             return max(0, int(value.value))
         if isinstance(value, VariableNode):
+            if variables is None:  # not known yet: count the smallest page, for a lower bound
+                return 1
             given = variables.get(value.name.value)
             if isinstance(given, int) and not isinstance(given, bool):
                 return max(0, given)
     return DEFAULT_PAGE
 
 
-def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
+def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None) -> int:
     """Fields the operation could resolve, with list fields counted once per expected element. A fragment
-    is costed once per page size it is spread under, so fragments spreading fragments stay linear."""
+    is costed once per page size it is spread under, so fragments spreading fragments stay linear.
+    Without variables (``None``) a page given by a variable counts as 1: a lower bound, usable before
+    validation."""
     fragments = _fragments(document)
     memo: dict[tuple[str, int], int] = {}
 

@@ -45,8 +45,9 @@ ORDER = "query Everything($id: ID!) { order(id: $id) { " + everything("Order") +
 @asynccontextmanager
 async def both(mocks: MockUpstreams) -> AsyncIterator[tuple[Gateway, Gateway]]:
     # The everything-query is far beyond a page's cost: lift the limit for this comparison.
-    async with running_gateway(mocks, max_cost=10**7, breaker_threshold=1000) as fast, \
-            running_gateway(mocks, compiled_execution=False, max_cost=10**7, breaker_threshold=1000) as general:
+    lifted = {"max_cost": 10**7, "max_fields": 10**5, "max_tokens": 10**5, "breaker_threshold": 1000}
+    async with running_gateway(mocks, **lifted) as fast, \
+            running_gateway(mocks, compiled_execution=False, **lifted) as general:
         yield fast, general
 
 
