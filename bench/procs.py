@@ -59,6 +59,13 @@ def cpu_seconds(root: int) -> float:
     return total / TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy (user, nice, system, irq, softirq, steal), since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 def rss_bytes(root: int) -> int:
     total = 0
     for pid in tree(root):
@@ -108,6 +115,7 @@ class Process:
     health_url: str
     log: Path
     cwd: Path | None = None
+    health_headers: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -126,7 +134,8 @@ class Process:
                 raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; see {self.log}:\n"
                                    + self.log.read_text()[-3000:])
             try:
-                with urllib.request.urlopen(self.health_url, timeout=1) as response:
+                probe = urllib.request.Request(self.health_url, headers=self.health_headers)
+                with urllib.request.urlopen(probe, timeout=1) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
