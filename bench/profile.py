@@ -41,17 +41,16 @@ def record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen[byte
 
 
 # Where a request's time goes, by the function that starts each stage (a frame counted once per sample).
-STAGES = (("GraphQL parse (graphql-core)", "parse (graphql/language/parser.py"),
-          ("GraphQL validate (graphql-core)", "validate (graphql/validation/validate.py"),
-          ("GraphQL execute (graphql-core + resolvers)", "Executor.execute_operation"),
-          ("domain: OrderView (gateway.domain)", "OrderView."),
-          ("upstream calls (Transport.request)", "Transport.request"),
-          ("context: tokens, loaders (get_context)", "GatewayGraphQL.get_context"))
-
-
-def inclusive_matching(inclusive: Counter[str], marker: str) -> int:
-    """Samples with at least one frame matching ``marker`` (approximated by the largest such frame)."""
-    return max((n for frame, n in inclusive.items() if marker in frame), default=0)
+# py-spy shortens paths on sys.path, so the gateway's own modules show as "(view.py:12)".
+DOMAIN = tuple(f"({m}.py:" for m in ("view", "packages", "tracker", "alerts", "actions", "status", "returns",
+                                      "policy", "items", "model"))
+STAGES = (("GraphQL parse (graphql-core)", ("parse (graphql/language/parser.py",)),
+          ("GraphQL validate (graphql-core)", ("validate (graphql/validation/validate.py",)),
+          ("GraphQL execute (graphql-core + resolvers)", ("Executor.execute_operation",)),
+          ("domain rules (gateway/domain)", DOMAIN),
+          ("upstream calls (Transport.request)", ("Transport.request",)),
+          ("parsing upstream JSON (upstream/reader.py)", ("(reader.py:",)),
+          ("context: tokens, loaders (get_context)", ("GatewayGraphQL.get_context",)))
 
 
 def package_of(frame: str) -> str:
@@ -63,6 +62,7 @@ def summarise(collapsed: Path, top: int = 25) -> str:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
+    stages: Counter[str] = Counter()  # samples with at least one frame of the stage
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -78,6 +78,9 @@ def summarise(collapsed: Path, top: int = 25) -> str:
         packages[package_of(leaf)] += n
         for frame in set(frames):
             inclusive[frame] += n
+        for label, markers in STAGES:
+            if any(m in f for f in frames for m in markers):
+                stages[label] += n
     if not total:
         return "py-spy recorded no samples.\n"
 
@@ -89,7 +92,7 @@ def summarise(collapsed: Path, top: int = 25) -> str:
         "### Samples by package (where the CPU was when sampled)", "", "| share | package |", "| --- | --- |",
         *(f"| {100 * n / total:5.1f}% | {p} |" for p, n in packages.most_common()), "",
         "### Stages of a request (inclusive samples)", "", "| share | stage |", "| --- | --- |",
-        *(f"| {100 * inclusive_matching(inclusive, marker) / total:5.1f}% | {label} |" for label, marker in STAGES), "",
+        *(f"| {100 * stages[label] / total:5.1f}% | {label} |" for label, _ in STAGES), "",
         "### Functions by own samples", "", "| share | function |", "| --- | --- |", *rows(own), "",
         "### Functions by inclusive samples (themselves and what they call)", "", "| share | function |",
         "| --- | --- |", *rows(inclusive), ""])

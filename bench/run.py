@@ -79,11 +79,17 @@ class Measurement:
     other_cpu: float = 0.0  # CPU seconds the rest of the machine used in the window (not server, mocks, wrk)
 
     @property
+    def started(self) -> int:
+        """Requests the server was given: those completed in the window, and one still open per connection."""
+        return self.load.requests + self.connections if self.load.requests else 0
+
+    @property
     def cpu_ms_per_request(self) -> float:
-        return 1000 * self.cpu_seconds / self.load.requests if self.load.requests else float("nan")
+        return 1000 * self.cpu_seconds / self.started if self.started else float("nan")
 
     @property
     def cpu_utilisation(self) -> float:
+        """Server CPU over the window (the drain's share is small and left in)."""
         return self.cpu_seconds / self.load.seconds if self.load.seconds else 0.0
 
     @property
@@ -92,7 +98,7 @@ class Measurement:
 
     @property
     def calls_per_request(self) -> float:
-        return sum(self.upstream_calls.values()) / self.load.requests if self.load.requests else float("nan")
+        return sum(self.upstream_calls.values()) / self.started if self.started else float("nan")
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "rps": self.load.rps, "cpu_ms_per_request": self.cpu_ms_per_request,
@@ -186,20 +192,38 @@ def history_calls(stack: Stack, buyer: str) -> dict[str, dict[str, dict[str, int
     return found
 
 
+def drain(stack: Stack, pid: int, limit: float = 20.0) -> None:
+    """Wait until requests still in flight after a wrk run are served: no upstream call and no server CPU
+    for a moment. wrk stops with every connection waiting on an answer, and the server finishes those."""
+    deadline = time.monotonic() + limit
+    last = (sum(stack.control.counters().values()), cpu_seconds(pid))
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = (sum(stack.control.counters().values()), cpu_seconds(pid))
+        if now[0] == last[0] and now[1] - last[1] <= 0.011:
+            return
+        last = now
+
+
 def measure(stack: Stack, system: str, workload: Workload, pool: Path, latency: int, s: Settings) -> Measurement:
+    """Warm up, then measure: CPU and upstream calls are counted from a quiet start until the requests still
+    in flight when wrk stops have been served, and divided by every request started (completed + the one
+    waiting on each connection at the end), so a slow system is not charged for work it had not finished."""
     process = stack.systems[system]
     url, client = stack.config.url(system), stack.config.client_cpus
     with RssSampler(process.pid) as rss:
         if s.warmup > 0:
             wrk(url, pool, seconds=s.warmup, connections=s.connections, cpus=client)
+            drain(stack, process.pid)
         stack.control.reset_counters()
         before, mocks, busy = cpu_seconds(process.pid), cpu_seconds(stack.mocks.pid), machine_busy_seconds()
         load = wrk(url, pool, seconds=s.duration, connections=s.connections, cpus=client)
+        busy = machine_busy_seconds() - busy
+        drain(stack, process.pid)
         spent = cpu_seconds(process.pid) - before
         mocks = cpu_seconds(stack.mocks.pid) - mocks
-        busy = machine_busy_seconds() - busy
         calls = stack.control.counters()
-    other = max(0.0, busy - spent - mocks - load.loadgen_cpu)
+    other = max(0.0, busy - spent - mocks - load.loadgen_cpu)  # spent and mocks include the short drain
     m = Measurement(system, workload.name, latency, s.connections, load, spent, calls, rss.peak, mocks, other)
     log(f"{system:>15} {workload.name:<10} {latency:>2}ms: {load.rps:7.1f} req/s  p50 {load.p50_ms:7.1f}ms  "
         f"p99 {load.p99_ms:7.1f}ms  cpu {m.cpu_ms_per_request:6.2f}ms/req ({100 * m.cpu_utilisation:3.0f}%)  "
