@@ -97,9 +97,10 @@ def markdown(results: Results) -> str:
            f"MOCK_ORDERS={s['mock_orders']}, clock pinned.", "",
            "**CPU ms/req** is the server's whole process tree (utime + stime from /proc) from a quiet start "
            "until the requests still open when wrk stops have been served, divided by the requests started "
-           "(completed, plus one per connection): the figure that noise on a shared machine moves least; "
-           "**calls/req** is counted the same way. **server CPU** is that time over the window (100% = one core busy). "
-           "**calls/req** counts upstream calls at the mocks (3 = one per service; more means retries). "
+           "(completed, plus one per connection): the figure that noise on a shared machine moves least. "
+           "**server CPU** is that time over the window (100% = one core busy). **calls/req** counts upstream "
+           "calls at the mocks, the same way (3 = one per service; more means retries, fewer means reads "
+           "shared by single-flight). "
            "**RSS** is the tree's peak. **failed** counts "
            "answers that were not HTTP 200 or carried GraphQL `errors` (an upstream timeout is answered with "
            "HTTP 200), plus socket errors. **other load** is the CPU the rest of the machine (not the server, "
