@@ -6,7 +6,7 @@ The targets are goals for later optimisation of the gateway, not tests: FAIL is 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +183,7 @@ def plot(results: Results, path: Path) -> None:
     systems = [x for x in SYSTEMS if x in s["systems"]]
     workloads = list(s["workloads"])
     low, high = min(s["latencies"]), max(s["latencies"])
-    panels = [
+    panels: list[tuple[str, int, Callable[[Measurement], float]]] = [
         (f"server CPU ms per request ({low} ms upstream)", low, lambda m: m.cpu_ms_per_request),
         (f"requests/s ({low} ms upstream)", low, lambda m: m.load.rps),
         (f"p50 latency ms ({high} ms upstream)", high, lambda m: m.load.p50_ms),
@@ -204,8 +204,9 @@ def plot(results: Results, path: Path) -> None:
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
     axes.flat[0].legend()
-    m = results.machine
-    fig.suptitle(f"gateway vs floor vs peer, {s['connections']} connections; {m['cpu']}, {m['cores']} cores")
+    machine = results.machine
+    fig.suptitle(f"gateway vs floor vs peer, {s['connections']} connections; {machine['cpu']}, "
+                 f"{machine['cores']} cores")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

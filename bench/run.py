@@ -247,11 +247,11 @@ def soak(stack: Stack, pool: Path, s: Settings, system: str = "gateway") -> dict
     fifth = max(1, len(samples) // 5)
     start = sum(v for _, v in samples[:fifth]) / fifth
     end = sum(v for _, v in samples[-fifth:]) / fifth
+    growth = end / start - 1 if start else 0.0
     result = {"system": system, "seconds": s.soak, "requests": load.requests, "rps": load.rps,
-              "rss_start": start, "rss_end": end, "growth": end / start - 1 if start else 0.0,
+              "rss_start": start, "rss_end": end, "growth": growth,
               "samples": [(round(t, 1), v) for t, v in samples]}
-    log(f"soak: {load.requests} requests, RSS {start / 2**20:.1f} -> {end / 2**20:.1f} MiB "
-        f"({100 * result['growth']:+.1f}%)")
+    log(f"soak: {load.requests} requests, RSS {start / 2**20:.1f} -> {end / 2**20:.1f} MiB ({100 * growth:+.1f}%)")
     return result
 
 

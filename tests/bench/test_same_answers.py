@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -24,10 +25,10 @@ pytestmark = [
 ]
 
 
-def test_floor_and_peer_answer_exactly_as_the_gateway(tmp_path: object) -> None:
+def test_floor_and_peer_answer_exactly_as_the_gateway(tmp_path: Path) -> None:
     base = int(os.environ.get("BENCH_TEST_PORT_BASE", "19300"))
     config = StackConfig(port_base=base, mock_orders=300, server_cpus="", client_cpus="",
-                         logs=tmp_path / "logs")  # type: ignore[operator]
+                         logs=tmp_path / "logs")
     world = load_world(config.clock, config.seed, config.mock_orders)
     buyer = world.history_buyers[0]
     olivia = dict(world.multi_package)[FEATURED_ORDER]
