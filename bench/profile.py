@@ -41,15 +41,16 @@ def record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen[byte
 
 
 # Where a request's time goes, by the function that starts each stage (a frame counted once per sample).
-# py-spy shortens paths on sys.path, so the gateway's own modules show as "(view.py:12)".
-DOMAIN = tuple(f"({m}.py:" for m in ("view", "packages", "tracker", "alerts", "actions", "status", "returns",
-                                      "policy", "items", "model"))
+# py-spy sometimes shortens paths on sys.path, so a domain module shows as "(view.py:12)" or with its path.
+DOMAIN = ("gateway/domain/", *(f"({m}.py:" for m in ("view", "packages", "tracker", "alerts", "actions", "status",
+                                                     "returns", "policy", "items", "model")))
 STAGES = (("GraphQL parse (graphql-core)", ("parse (graphql/language/parser.py",)),
           ("GraphQL validate (graphql-core)", ("validate (graphql/validation/validate.py",)),
           ("GraphQL execute (graphql-core + resolvers)", ("Executor.execute_operation",)),
           ("domain rules (gateway/domain)", DOMAIN),
           ("upstream calls (Transport.request)", ("Transport.request",)),
-          ("parsing upstream JSON (upstream/reader.py)", ("(reader.py:",)),
+          ("parsing upstream JSON into records (upstream parsers)",
+           ("parse_order (", "parse_tracking (", "parse_after_sales (", "reader.py:")),
           ("context: tokens, loaders (get_context)", ("GatewayGraphQL.get_context",)))
 
 
