@@ -3,9 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
+PEER := bench/peer
 PORT ?= 8000
+# The benchmark runs this checkout's code, whatever editable install the virtualenv holds.
+BENCH_ENV := PYTHONPATH=$(CURDIR)/src:$(CURDIR)
 
-.PHONY: run mocks test e2e browser screenshots lint typecheck schema token venv clean redis-server
+.PHONY: run mocks test e2e browser screenshots lint typecheck schema token venv clean redis-server \
+	bench bench-check bench-soak bench-deps profile
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,7 +62,7 @@ screenshots: $(STAMP) browser
 	E2E_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_order_page.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src mocks tests
+	$(BIN)/ruff check src mocks tests bench
 	$(BIN)/mypy
 
 ## schema: regenerate schema.graphql from the code
@@ -68,5 +73,36 @@ schema: $(STAMP)
 token: $(STAMP)
 	$(BIN)/python -m gateway.cli token --role $${ROLE:-buyer} --subject $${SUBJECT:-buyer-us-alice}
 
+# -- benchmark -------------------------------------------------------------------------------------
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $@
+
+$(PEER)/node_modules/.package-lock.json: $(PEER)/package.json $(PEER)/package-lock.json
+	cd $(PEER) && npm ci --no-audit --no-fund --loglevel=error
+
+## bench-deps: wrk (Debian, only if missing), the bench extra (matplotlib, py-spy), the peer's npm packages
+bench-deps: $(BENCH_STAMP) $(PEER)/node_modules/.package-lock.json
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@command -v taskset >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux; }
+	@command -v node >/dev/null || { echo "node (>= 20) is needed for the peer"; exit 1; }
+
+## bench: check every system answers alike, measure, report (bench/results/latest.md, latest.png)
+bench: bench-deps
+	$(BENCH_ENV) $(BIN)/python -m bench.run
+
+## bench-check: only the answer check (floor and peer equal the gateway on every workload request)
+bench-check: bench-deps
+	$(BENCH_ENV) $(BIN)/python -m bench.run --check
+
+## bench-soak: the memory soak, 5 minutes of mixed load on the single-worker gateway (bench/results/soak.md)
+bench-soak: bench-deps
+	$(BENCH_ENV) $(BIN)/python -m bench.run --soak
+
+## profile: py-spy on the single-worker gateway under order-page load -> bench/results/profile.svg
+profile: bench-deps
+	$(BENCH_ENV) $(BIN)/python -m bench.profile
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(PEER)/node_modules
