@@ -126,7 +126,8 @@ function describe(snapshot, market, p, kind, state, time, today) {
       const pickup = kind === 'READY_FOR_PICKUP';
       const where = p.tracking && p.tracking.pickupLocation ? p.tracking.pickupLocation : market.word('pickup point');
       if (p.status === 'DELIVERY_ATTEMPTED' && last !== null) {
-        return `Delivery attempted ${market.moment(last.time, today)}: ${last.message.toLowerCase()}.`;
+        const out = at ? `Out for delivery ${at}; d` : 'D';
+        return `${out}elivery attempted ${market.moment(last.time, today)}: ${last.message.toLowerCase()}.`;
       }
       if (state === 'UPCOMING') return pickup ? `Waiting for you at ${where}.` : 'With the driver on delivery day.';
       if (pickup) return `Ready to collect at ${where}` + (at ? ' since ' + at : '') + '.';
