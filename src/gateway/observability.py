@@ -12,7 +12,6 @@ type, status, outcome, duration and the viewer's role, never ids, names or addre
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+import orjson
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -65,12 +65,19 @@ class Metrics:
                              ["cache", "result"], registry=r)
         for service in ("orders", "carrier", "aftersales"):
             self.breaker_state.labels(service).set(0)
+        # Label children by their label values; bounded by the bounded operation names and routes.
+        self._children: dict[Any, Any] = {}
 
-    # UpstreamObserver
+    # UpstreamObserver. Label lookups are cached: prometheus_client's labels() is not free on a hot path.
     def call(self, service: str, route: str, outcome: str, seconds: float) -> None:
-        self.upstream_calls.labels(service, route, outcome).inc()
+        key = (service, route, outcome)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.upstream_calls.labels(service, route, outcome),
+                                              self.upstream_latency.labels(service, route))
+        children[0].inc()
         if outcome not in ("breaker_open", "saturated"):
-            self.upstream_latency.labels(service, route).observe(seconds)
+            children[1].observe(seconds)
         if outcome != "ok" and not outcome.startswith("http_4"):
             self.upstream_errors.labels(service, outcome).inc()
 
@@ -81,14 +88,26 @@ class Metrics:
         self.breaker_state.labels(service).set(BREAKER_VALUES[state])
 
     def batch(self, loader: str, size: int) -> None:
-        self.batch_size.labels(loader).observe(size)
+        child = self._children.get(loader)
+        if child is None:
+            child = self._children[loader] = self.batch_size.labels(loader)
+        child.observe(size)
 
     def cache_lookup(self, cache: str, hit: bool) -> None:
-        self.cache.labels(cache, "hit" if hit else "miss").inc()
+        key = (cache, hit)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.cache.labels(cache, "hit" if hit else "miss")
+        child.inc()
 
     def request(self, operation: str, kind: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(operation, kind, outcome).inc()
-        self.latency.labels(operation, kind).observe(seconds)
+        key = ("request", operation, kind, outcome)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(operation, kind, outcome),
+                                              self.latency.labels(operation, kind))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -111,7 +130,7 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:

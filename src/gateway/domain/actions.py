@@ -398,7 +398,7 @@ def _report_late(view: OrderView) -> Action:
 
 
 def order_actions(view: OrderView) -> tuple[Action, ...]:
-    eligible = return_eligibility(view)
+    eligible = view.return_eligibility
     items = _return_items(view, eligible)
     return (
         _cancel_order(view),
@@ -443,4 +443,4 @@ def after_sales_closed(view: OrderView) -> bool:
     window = timedelta(days=view.market.not_received_days)
     if any(p.delivered_at and now <= p.delivered_at + window for p in view.packages if p.delivered):
         return False
-    return not any(e.options for e in return_eligibility(view).values())
+    return not any(e.options for e in view.return_eligibility.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from gateway.domain.model import Market, Money, ProductTag
@@ -190,17 +191,30 @@ class MarketPolicy:
 
     def day(self, d: date, today: date | None = None) -> str:
         """A short date in the market's style: "Tue, Nov 24" (US) or "Tue 24 Nov" (UK)."""
-        year = "" if today is None or d.year == today.year else f" {d.year}"
-        if self.market is Market.US:
-            text = f"{d:%a}, {d:%b} {d.day}"
-            return text + ("," + year if year else "")
-        return f"{d:%a} {d.day} {d:%b}{year}"
+        return _day(self.market, d, today.year if today is not None else None)
 
     def moment(self, t: datetime, today: date | None = None) -> str:
-        local = self.local(t)
-        clock = f"{local:%I:%M %p}".lstrip("0") if self.market is Market.US else f"{local:%H:%M}"
-        return f"{self.day(local.date(), today)}, {clock}" if self.market is Market.UK else (
-            f"{self.day(local.date(), today)} at {clock}")
+        """A date and time in the market's zone and style: "Tue, Nov 24 at 3:05 PM" or "Tue 24 Nov, 15:05"."""
+        return _moment(self.market, self.zone, t, today.year if today is not None else None)
+
+
+# The same few hundred dates and times are worded on every request: word each once.
+@lru_cache(maxsize=8192)
+def _day(market: Market, d: date, this_year: int | None) -> str:
+    year = "" if this_year is None or d.year == this_year else f" {d.year}"
+    if market is Market.US:
+        text = f"{d:%a}, {d:%b} {d.day}"
+        return text + ("," + year if year else "")
+    return f"{d:%a} {d.day} {d:%b}{year}"
+
+
+@lru_cache(maxsize=8192)
+def _moment(market: Market, zone: ZoneInfo, t: datetime, this_year: int | None) -> str:
+    local = t.astimezone(zone)
+    day = _day(market, local.date(), this_year)
+    if market is Market.US:
+        return f"{day} at {local:%I:%M %p}".replace(" at 0", " at ")
+    return f"{day}, {local:%H:%M}"
 
 
 POLICIES: dict[Market, MarketPolicy] = {

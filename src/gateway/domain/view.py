@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 
-from gateway.domain.actions import Action, ActionKind, after_sales_closed, order_actions, seller_actions
+from gateway.domain.actions import (
+    Action,
+    ActionKind,
+    UnitEligibility,
+    after_sales_closed,
+    order_actions,
+    return_eligibility,
+    seller_actions,
+)
 from gateway.domain.alerts import Alert, order_alerts
 from gateway.domain.items import LineItem, line_items
 from gateway.domain.model import Actor, CancellationStatus, OrderSnapshot, Unit
@@ -116,6 +124,10 @@ class OrderView:
 
     def units_in_returns_for(self, reasons: set[ReturnReason]) -> frozenset[str]:
         return frozenset(u for g in self.returns if g.reasons & reasons for u in g.unit_ids)
+
+    @cached_property
+    def return_eligibility(self) -> dict[str, UnitEligibility]:
+        return return_eligibility(self)
 
     @cached_property
     def actions(self) -> tuple[Action, ...]:

@@ -122,6 +122,9 @@ class Bulkhead:
         return self.limit - self._slots._value
 
     async def acquire(self, budget: float) -> bool:
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: no timer, no task (wait_for makes one per call)
+            return True
         try:
             await asyncio.wait_for(self._slots.acquire(), budget)
         except TimeoutError:
