@@ -185,11 +185,11 @@ class Transport:
         if budget <= 0:
             raise UpstreamTimeout(self.name, "no time left in the request's deadline")
         try:
-            async with asyncio.timeout(budget):
-                async with self.session.request(method, self.base_url / path, params=params, data=data,
-                                                headers=headers) as response:
-                    raw = await response.read()
-                    return response.status, raw, parse_retry_after(response.headers.get("Retry-After"))
+            # aiohttp's total timeout covers connecting, sending and reading the whole body.
+            async with self.session.request(method, self.base_url / path, params=params, data=data,
+                                            headers=headers, timeout=aiohttp.ClientTimeout(total=budget)) as response:
+                raw = await response.read()
+                return response.status, raw, parse_retry_after(response.headers.get("Retry-After"))
         except TimeoutError:
             raise UpstreamTimeout(self.name, f"no answer within {budget:.2f}s") from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:

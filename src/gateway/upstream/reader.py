@@ -8,11 +8,14 @@ missing field, a wrong type, an unknown enum value or an impossible date becomes
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar
+
+import orjson
 
 from gateway.domain.model import Money
 from gateway.errors import UpstreamBadData
@@ -168,12 +171,39 @@ class Reader:
         return tuple(values)
 
 
+class ParsedRecords:
+    """Records parsed from the very same upstream JSON, remembered (bounded, least recently used first).
+
+    Parsing is a pure function of the item's bytes, so an answer that has not changed since the last
+    request is not validated and converted again; a changed byte is a different key. Only successes are
+    kept: a malformed item is rejected, and logged, every time."""
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self._records: OrderedDict[tuple[Callable[[Reader], Any], bytes], Any] = OrderedDict()
+
+    def parse(self, r: Reader, parse: Callable[[Reader], R]) -> R:
+        key = (parse, orjson.dumps(r.data))
+        found = self._records.get(key)
+        if found is not None:
+            self._records.move_to_end(key)
+            return found  # type: ignore[no-any-return]
+        record = parse(r)
+        self._records[key] = record
+        if len(self._records) > self.capacity:
+            self._records.popitem(last=False)
+        return record
+
+
+PARSED = ParsedRecords()
+
+
 def each_record(r: Reader, key_field: str, parse: Callable[[Reader], R]) -> dict[str, R | UpstreamBadData]:
     """Parse one item of a batch; a malformed item becomes an error for that item alone, logged with why.
     An item whose own id cannot be read cannot be attributed, so it fails the whole batch."""
     key = r.text(key_field)
     try:
-        return {key: parse(r)}
+        return {key: PARSED.parse(r, parse)}
     except UpstreamBadData as error:
         logger.warning("rejected at the border: %s (%s %s)", error.detail, key_field, key)
         return {key: error}
