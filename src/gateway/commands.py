@@ -21,7 +21,6 @@ from gateway.auth import Role, Viewer
 from gateway.context import Context
 from gateway.domain.actions import ActionKind
 from gateway.domain.decisions import (
-    AddressChange,
     CancelPlan,
     RequestedItem,
     ReturnPlan,
@@ -34,7 +33,7 @@ from gateway.domain.decisions import (
     plan_return,
     plan_return_change,
 )
-from gateway.domain.model import ReturnKind
+from gateway.domain.model import Address, ReturnKind
 from gateway.domain.policy import CANCEL_REASON_CODES, CancelReason
 from gateway.domain.view import OrderView
 from gateway.errors import NotFound, UpstreamRejected
@@ -227,7 +226,7 @@ class Commands:
         return await self._run("respondToCancellation", Role.SELLER, order_id, key,
                                [cancellation_id, accept, reason], write)
 
-    async def change_address(self, order_id: str, address: AddressChange, key: str, *, role: Role) -> Outcome:
+    async def change_address(self, order_id: str, address: Address, key: str, *, role: Role) -> Outcome:
         kind = ActionKind.CHANGE_ADDRESS if role is Role.BUYER else ActionKind.UPDATE_ADDRESS
 
         async def write(view: OrderView, upstream_key: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gateway.domain.actions import Action, ActionKind
-from gateway.domain.model import Market, ReturnKind
+from gateway.domain.model import Address, Market, ReturnKind
 from gateway.domain.policy import REASONS, ReasonCategory, ReasonRule, ReturnReason
 from gateway.domain.view import OrderView
 
@@ -247,19 +247,7 @@ _POSTCODES = {
 _COUNTRIES = {Market.US: "US", Market.UK: "GB"}
 
 
-@dataclass(frozen=True, slots=True)
-class AddressChange:
-    name: str
-    line1: str
-    line2: str
-    city: str
-    region: str
-    postal_code: str
-    country: str
-    phone: str
-
-
-def plan_address(view: OrderView, address: AddressChange, *,
+def plan_address(view: OrderView, address: Address, *,
                  kind: ActionKind = ActionKind.CHANGE_ADDRESS) -> list[UserError]:
     action = view.action(kind)
     if not action.available:

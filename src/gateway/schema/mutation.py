@@ -9,6 +9,7 @@ from gateway.commands import Commands, Outcome
 from gateway.context import Info
 from gateway.domain import decisions, returns
 from gateway.domain.actions import ActionKind
+from gateway.domain.model import Address as DomainAddress
 from gateway.domain.model import ReturnKind as DomainReturnKind
 from gateway.schema.aftersales import Cancellation, Return, ReturnInstruction
 from gateway.schema.enums import CancelReason, ReturnKind, ReturnReasonCode, UserErrorCode
@@ -182,8 +183,8 @@ def _items(items: list[ReturnItemInput]) -> list[decisions.RequestedItem]:
     return [decisions.RequestedItem(str(i.line_item_id), i.quantity, i.reason, i.note) for i in items]
 
 
-def _address(a: AddressInput) -> decisions.AddressChange:
-    return decisions.AddressChange(name=a.name, line1=a.line1, line2=a.line2, city=a.city, region=a.region,
+def _address(a: AddressInput) -> DomainAddress:
+    return DomainAddress(name=a.name, line1=a.line1, line2=a.line2, city=a.city, region=a.region,
                                    postal_code=a.postal_code, country=a.country.upper(), phone=a.phone)
 
 
