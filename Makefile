@@ -100,7 +100,7 @@ bench-check: bench-deps
 bench-soak: bench-deps
 	$(BENCH_ENV) $(BIN)/python -m bench.run --soak
 
-## profile: py-spy on the single-worker gateway under order-page load -> bench/results/profile.svg
+## profile: py-spy on the single-worker gateway under load (BENCH_PROFILE_WORKLOAD=order-page|history|mixed) -> bench/results/profile.svg
 profile: bench-deps
 	$(BENCH_ENV) $(BIN)/python -m bench.profile
 

@@ -1,9 +1,10 @@
-"""``make profile``: where the single-worker gateway spends its CPU under the order-page load.
+"""``make profile``: where the single-worker gateway spends its CPU under a workload's load.
 
-py-spy samples the gateway (pinned, as in the benchmark) while wrk drives the order-page workload,
-and writes a flamegraph (``bench/results/profile.svg``) plus a text summary (``profile.md``): the
-functions with the most samples on-CPU, themselves and including what they call, and the share of
-samples by package. BENCH_PROFILE_SECONDS (default 20) sets the length.
+py-spy samples the gateway (pinned, as in the benchmark) while wrk drives the workload
+(BENCH_PROFILE_WORKLOAD: order-page by default, history or mixed), and writes a flamegraph
+(``bench/results/profile.svg``) plus a text summary (``profile.md``): the functions with the most
+samples on-CPU, themselves and including what they call, and the share of samples by package.
+BENCH_PROFILE_SECONDS (default 20) sets the length.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def package_of(frame: str) -> str:
     return next((name for name, marker in PACKAGES if marker in frame), "other")
 
 
-def summarise(collapsed: Path, top: int = 25) -> str:
+def summarise(collapsed: Path, workload: str, top: int = 25) -> str:
     """Self and inclusive samples per function, and samples per package, from py-spy's raw output."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -89,7 +90,7 @@ def summarise(collapsed: Path, top: int = 25) -> str:
         return [f"| {100 * n / total:5.1f}% | `{f}` |" for f, n in counter.most_common(top)]
 
     return "\n".join([
-        f"{total} samples of the gateway's main thread while it served the order-page workload.", "",
+        f"{total} samples of the gateway's main thread while it served the {workload} workload.", "",
         "### Samples by package (where the CPU was when sampled)", "", "| share | package |", "| --- | --- |",
         *(f"| {100 * n / total:5.1f}% | {p} |" for p, n in packages.most_common()), "",
         "### Stages of a request (inclusive samples)", "", "| share | stage |", "| --- | --- |",
@@ -106,7 +107,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     raw = RESULTS / "raw"
     world = load_world(config.clock, config.seed, config.mock_orders)
-    pool = write_pool(raw / "pool-profile.txt", workloads(world)["order-page"].requests, config.tokens())
+    workload = os.environ.get("BENCH_PROFILE_WORKLOAD") or "order-page"
+    pool = write_pool(raw / "pool-profile.txt", workloads(world)[workload].requests, config.tokens())
     svg, collapsed = RESULTS / "profile.svg", raw / "profile.txt"
     with running(config, ["gateway"]) as stack:
         gateway = stack.systems["gateway"]
@@ -123,7 +125,7 @@ def main() -> int:
                 print(f"py-spy failed ({spy.returncode}): {err.decode()[-1500:]}", file=sys.stderr)
                 return 1
         load.join(timeout=seconds + 30)
-    summary = summarise(collapsed)
+    summary = summarise(collapsed, workload)
     (RESULTS / "profile.md").write_text("# Where the gateway spends CPU (`make profile`)\n\n"
                                         f"Flamegraph: `bench/results/profile.svg`.\n\n{summary}")
     print(summary)

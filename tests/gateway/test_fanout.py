@@ -82,3 +82,51 @@ async def test_one_order_takes_the_slowest_chain_not_the_sum_of_calls(mocks: Moc
     assert "errors" not in body
     # Two hops take ~1.0 s; the sum of three calls would take ~1.5 s. The margin absorbs a busy machine.
     assert 1.0 <= elapsed < 1.4, f"took {elapsed:.3f}s: expected ~1.0s (two hops), not ~1.5s (three)"
+
+
+HISTORY_PAGE = """query($n: Int!) { orders(first: $n) { edges { node {
+  id trackingAvailable afterSalesAvailable packages { trackingEvents { code } } afterSalesActions { kind } } } } }"""
+
+
+async def test_a_history_page_asks_after_sales_and_the_carrier_together_once_the_orders_are_known(
+        mocks: MockUpstreams) -> None:
+    for service in ("orders", "carrier", "aftersales"):
+        await mocks.fault(service, latency_ms=500)
+    async with running_gateway(mocks) as gw:
+        started = time.monotonic()
+        body = await gw.query(HISTORY_PAGE, {"n": 10}, as_=ALICE)
+        elapsed = time.monotonic() - started
+    assert "errors" not in body and body["data"]["orders"]["edges"]
+    # search, then after-sales beside the carrier: ~1.0 s; one after the other would be ~1.5 s.
+    assert 1.0 <= elapsed < 1.4, f"took {elapsed:.3f}s: expected ~1.0s (two hops), not ~1.5s (three)"
+
+
+async def test_one_bad_tracking_on_a_history_page_spoils_only_its_own_order(
+        mocks: MockUpstreams, gateway: Gateway) -> None:
+    clean = await gateway.query(HISTORY_PAGE, {"n": 20}, as_=ALICE)
+    tracked = {e["node"]["id"] for e in clean["data"]["orders"]["edges"] if e["node"]["trackingAvailable"]}
+    assert len(tracked) >= 2, "the page needs several tracked orders to tell one from the rest"
+    await mocks.fault("carrier", route="trackings.batch", malformed="unknown_enum", times=1)
+    body = await gateway.query(HISTORY_PAGE, {"n": 20}, as_=ALICE)
+    nodes = [e["node"] for e in body["data"]["orders"]["edges"]]
+    assert [n["id"] for n in nodes] == [e["node"]["id"] for e in clean["data"]["orders"]["edges"]]
+    spoiled = {n["id"] for n in nodes if n["id"] in tracked and not n["trackingAvailable"]}
+    assert len(spoiled) == 1, spoiled
+    assert {n["id"] for n in nodes if n["trackingAvailable"]} == tracked - spoiled
+    errors = body["errors"]
+    assert {e["extensions"]["code"] for e in errors} == {"UPSTREAM_BAD_DATA"}
+    assert {e["path"][2] for e in errors} == {i for i, n in enumerate(nodes) if n["id"] in spoiled}
+    assert all(n["afterSalesAvailable"] for n in nodes)
+
+
+async def test_after_sales_down_keeps_the_history_page_and_says_so_on_every_order(
+        mocks: MockUpstreams, gateway: Gateway) -> None:
+    await mocks.fault("aftersales", route="aftersales.batch", status=503)
+    body = await gateway.query(HISTORY_PAGE, {"n": 5}, as_=ALICE)
+    nodes = [e["node"] for e in body["data"]["orders"]["edges"]]
+    assert len(nodes) == 5
+    assert all(n["afterSalesAvailable"] is False and n["afterSalesActions"] is None for n in nodes)
+    assert any(n["trackingAvailable"] for n in nodes), "tracking is still there"
+    paths = sorted(tuple(e["path"]) for e in body["errors"])
+    assert paths == [("orders", "edges", i, "node", "afterSalesActions") for i in range(5)]
+    assert {e["extensions"]["service"] for e in body["errors"]} == {"aftersales"}

@@ -26,7 +26,7 @@ from gateway.domain.model import (
 )
 from gateway.errors import MalformedOrder, UpstreamBadData
 from gateway.upstream.base import Upstream
-from gateway.upstream.reader import Reader, each_record
+from gateway.upstream.reader import PARSED, Reader, each_record
 
 SERVICE = "orders"
 ORDER_STATUSES = frozenset({
@@ -91,8 +91,8 @@ class OrdersClient(Upstream):
             request["page_token"] = token
         response = await self._read("orders.search", "orders/search", request)
         body = Reader(SERVICE, response.body)
-        return OrderPage(tuple(parse_order(r) for r in body.objects("orders")), body.opt_text("next_page_token"),
-                         body.integer("total_count"))
+        return OrderPage(tuple(PARSED.parse(r, parse_order) for r in body.objects("orders")),
+                         body.opt_text("next_page_token"), body.integer("total_count"))
 
     async def update_address(self, order_id: str, address: dict[str, str], idempotency_key: str) -> OrderRecord:
         response = await self._write("orders.update_address", f"orders/{order_id}/recipient_address", address,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import orjson
@@ -28,13 +29,51 @@ _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+_EARLIEST_UNIX = int(_EARLIEST.timestamp())
+_LATEST_UNIX = int(_LATEST.timestamp())
+
+
+@lru_cache(maxsize=4096)
+def _money(value: str, currency: str) -> Money | None:
+    """An amount with exactly two decimals, or None; prices repeat, so each string is read once."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount.as_tuple().exponent != -2:
+        return None
+    return Money(amount, currency)
+
+
 class Reader:
+    __slots__ = ("_index", "_key", "_parent", "_path", "data", "service")
+
     def __init__(self, service: str, data: Any, path: str = "$") -> None:
         self.service = service
-        self.path = path
+        self._path: str | None = path
+        self._parent: Reader | None = None
+        self._key = ""
+        self._index: int | None = None
         if not isinstance(data, dict):
             raise self.bad(f"{path} is not an object")
         self.data: dict[str, Any] = data
+
+    def _child(self, data: Any, key: str, index: int | None = None) -> Reader:
+        # Most readers never fail, so their path is only worked out when an error names it.
+        child = Reader.__new__(Reader)
+        child.service, child._path, child._parent, child._key, child._index = self.service, None, self, key, index
+        if not isinstance(data, dict):
+            raise child.bad(f"{child.path} is not an object")
+        child.data = data
+        return child
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            assert self._parent is not None
+            step = f".{self._key}" if self._index is None else f".{self._key}[{self._index}]"
+            self._path = self._parent.path + step
+        return self._path
 
     def bad(self, reason: str) -> UpstreamBadData:
         return UpstreamBadData(self.service, f"malformed response: {reason}")
@@ -49,15 +88,23 @@ class Reader:
             raise self.bad(f"{self.path}.{key} is null")
         return value
 
+    # The getters below check the common, well-formed case first and only then work out what is wrong:
+    # every upstream field of every request passes through them.
+
     def text(self, key: str) -> str:
+        value = self.data.get(key)
+        if value.__class__ is str:
+            return value
         value = self._get(key, optional=False)
         if not isinstance(value, str):
             raise self.bad(f"{self.path}.{key} is not a string")
         return value
 
     def opt_text(self, key: str) -> str | None:
-        value = self._get(key, optional=True)
-        if value is not None and not isinstance(value, str):
+        value = self.data.get(key)
+        if value is None or value.__class__ is str:
+            return value or None
+        if not isinstance(value, str):
             raise self.bad(f"{self.path}.{key} is not a string")
         return value or None
 
@@ -70,6 +117,9 @@ class Reader:
         return value
 
     def integer(self, key: str, default: int | None = None) -> int:
+        value = self.data.get(key)
+        if value.__class__ is int:
+            return value
         value = self._get(key, optional=default is not None)
         if value is None and default is not None:
             return default
@@ -78,7 +128,7 @@ class Reader:
         return value
 
     def opt_integer(self, key: str) -> int | None:
-        value = self._get(key, optional=True)
+        value = self.data.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise self.bad(f"{self.path}.{key} is not an integer")
         return value
@@ -103,14 +153,12 @@ class Reader:
 
     def unix(self, key: str) -> datetime:
         value = self.integer(key)
-        try:
-            t = datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise self.bad(f"{self.path}.{key} is an impossible date ({value})") from None
-        return self._check_time(key, t)
+        if _EARLIEST_UNIX <= value < _LATEST_UNIX:
+            return datetime.fromtimestamp(value, UTC)
+        raise self.bad(f"{self.path}.{key} is an impossible date ({value})")
 
     def opt_unix(self, key: str) -> datetime | None:
-        return self.unix(key) if self._get(key, optional=True) is not None else None
+        return self.unix(key) if self.data.get(key) is not None else None
 
     def iso(self, key: str) -> datetime:
         value = self.text(key)
@@ -123,7 +171,7 @@ class Reader:
         return self._check_time(key, t.astimezone(UTC))
 
     def opt_iso(self, key: str) -> datetime | None:
-        return self.iso(key) if self._get(key, optional=True) is not None else None
+        return self.iso(key) if self.data.get(key) is not None else None
 
     def opt_date(self, key: str) -> date | None:
         value = self.opt_text(key)
@@ -139,22 +187,22 @@ class Reader:
 
     def money(self, key: str, currency: str) -> Money:
         value = self.text(key)
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            raise self.bad(f"{self.path}.{key} is not a decimal amount ({value!r})") from None
-        if not amount.is_finite() or amount.as_tuple().exponent != -2:
+        money = _money(value, currency)
+        if money is None:
             raise self.bad(f"{self.path}.{key} is not an amount with 2 decimals ({value!r})")
-        return Money(amount, currency)
+        return money
 
     def obj(self, key: str) -> Reader:
-        return Reader(self.service, self._get(key, optional=False), f"{self.path}.{key}")
+        return self._child(self._get(key, optional=False), key)
 
     def opt_obj(self, key: str) -> Reader | None:
         value = self._get(key, optional=True)
-        return None if value is None else Reader(self.service, value, f"{self.path}.{key}")
+        return None if value is None else self._child(value, key)
 
     def array(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value.__class__ is list:
+            return value
         value = self._get(key, optional=False)
         if not isinstance(value, list):
             raise self.bad(f"{self.path}.{key} is not a list")
@@ -162,13 +210,13 @@ class Reader:
 
     def objects(self, key: str) -> Iterator[Reader]:
         for i, item in enumerate(self.array(key)):
-            yield Reader(self.service, item, f"{self.path}.{key}[{i}]")
+            yield self._child(item, key, i)
 
     def strings(self, key: str) -> tuple[str, ...]:
-        values = self.array(key)
-        if not all(isinstance(v, str) for v in values):
+        values = tuple(self.array(key))
+        if {v.__class__ for v in values} - {str}:
             raise self.bad(f"{self.path}.{key} is not a list of strings")
-        return tuple(values)
+        return values
 
 
 class ParsedRecords:
