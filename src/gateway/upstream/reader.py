@@ -214,8 +214,10 @@ class Reader:
 
     def strings(self, key: str) -> tuple[str, ...]:
         values = tuple(self.array(key))
-        if {v.__class__ for v in values} - {str}:
-            raise self.bad(f"{self.path}.{key} is not a list of strings")
+        try:
+            "".join(values)  # the cheapest complete check: join refuses anything but strings
+        except TypeError:
+            raise self.bad(f"{self.path}.{key} is not a list of strings") from None
         return values
 
 
