@@ -45,14 +45,17 @@ def record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen[byte
 # py-spy sometimes shortens paths on sys.path, so a domain module shows as "(view.py:12)" or with its path.
 DOMAIN = ("gateway/domain/", *(f"({m}.py:" for m in ("view", "packages", "tracker", "alerts", "actions", "status",
                                                      "returns", "policy", "items", "model")))
-STAGES = (("GraphQL parse (graphql-core)", ("parse (graphql/language/parser.py",)),
-          ("GraphQL validate (graphql-core)", ("validate (graphql/validation/validate.py",)),
-          ("GraphQL execute (graphql-core + resolvers)", ("Executor.execute_operation",)),
+STAGES = (("GraphQL parse (graphql-core; documents are cached)", ("parse (graphql/language/parser.py",)),
+          ("GraphQL validate (graphql-core; documents are cached)", ("validate (graphql/validation/validate.py",)),
+          ("GraphQL execute, graphql-core (mutations; variable directives)", ("Executor.execute_operation",)),
+          ("GraphQL execute, compiled plans (gateway/fastpath, with the domain it calls)", ("(gateway/fastpath.py",)),
           ("domain rules (gateway/domain)", DOMAIN),
           ("upstream calls (Transport.request)", ("Transport.request",)),
           ("parsing upstream JSON into records (upstream parsers)",
            ("parse_order (", "parse_tracking (", "parse_after_sales (", "reader.py:")),
-          ("context: tokens, loaders (get_context)", ("GatewayGraphQL.get_context",)))
+          ("authentication (JWT, cached per token)", ("authenticate (gateway/app.py",)),
+          ("context: scope, loaders", ("context (gateway/app.py",)),
+          ("answer: JSON encoding, access log, metrics", ("GraphQLEndpoint._respond", "RequestInstruments.done (",)))
 
 
 def package_of(frame: str) -> str:

@@ -93,6 +93,18 @@ async def test_metrics_appear_with_the_right_labels_after_real_requests(mocks: M
     assert _sample(text, "gateway_cache_lookups_total", {"cache": "documents", "result": "hit"}) == 1
 
 
+async def test_concurrent_requests_share_one_parse_and_validation_of_their_document(mocks: MockUpstreams) -> None:
+    async with running_gateway(mocks) as gw:
+        answers = await asyncio.gather(*(gw.query(ORDER, {"id": order_id}) for order_id in
+                                         ["ord-us-split-size", "ord-us-in-transit", "ord-us-late", "ord-us-delivered"]
+                                         * 4))
+        assert all("errors" not in a for a in answers)
+        assert answers[0] == answers[4] and answers[0] != answers[1]
+        text = (await gw.client.get("/metrics")).text
+    assert _sample(text, "gateway_cache_lookups_total", {"cache": "documents", "result": "miss"}) == 1
+    assert _sample(text, "gateway_cache_lookups_total", {"cache": "documents", "result": "hit"}) == 15
+
+
 async def test_request_ids_and_traceparent_reach_every_upstream(mocks: MockUpstreams, gateway: Gateway) -> None:
     parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     response = await gateway.post(ORDER, {"id": "ord-us-split-size"},
