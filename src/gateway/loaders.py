@@ -112,10 +112,13 @@ class Loaders:
             self.orders.prime(record.id, record)
 
     def forget(self, order_id: str) -> None:
-        """Drop what this request knows about an order, so a write is followed by a fresh read."""
+        """Drop what this request knows about an order, so a write is followed by a fresh read: not
+        from this request's caches, and not by joining another request's read begun before the write."""
         self.orders.clear(order_id)
         self.after_sales.clear(order_id)
         self._views.pop(order_id, None)
+        self.sharing.orders.invalidate([order_id])
+        self.sharing.after_sales.invalidate([order_id])
 
     def view(self, order_id: str) -> asyncio.Future[OrderView | None]:
         """The order as this viewer may see it; ``None`` when unknown or someone else's."""

@@ -3,7 +3,8 @@
 Keyed by the upstream entity (an order id, a tracking key), never by viewer, and *below*
 authorization: the gateway only asks for entities of orders it is about to check, and ownership is
 checked on the record itself, so a shared read cannot show anyone what they could not see anyway.
-Only in-flight futures are held: once a read completes, the next request fetches again. (The
+Only in-flight futures are held: once a read completes, the next request fetches again. A write
+invalidates the written keys, so a read that began before it is never joined after it. (The
 optional tracking cache, ``TRACKING_CACHE_TTL``, lives in ``gateway.stores``: the gateway never
 writes trackings, so nothing but time can make it stale.)
 """
@@ -30,6 +31,12 @@ class SharedReads(Generic[K, V]):
     def __init__(self) -> None:
         self._in_flight: dict[K, asyncio.Future[V | Exception | None]] = {}
         self.joined = 0
+
+    def invalidate(self, keys: Sequence[K]) -> None:
+        """After a write: reads already in flight may predate it, so later fetches start their own.
+        (Those who joined them keep them: they asked before the write.)"""
+        for key in keys:
+            self._in_flight.pop(key, None)
 
     async def fetch(self, keys: Sequence[K], fetch: Fetch[K, V]) -> dict[K, V | Exception]:
         result: dict[K, V | Exception] = {}
