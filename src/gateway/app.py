@@ -272,13 +272,14 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
             return None, error
 
     async def context(request: Request, viewer: Viewer | None, auth_error: Unauthenticated | None,
-                      request_id: str) -> Context:
+                      request_id: str, order_record_suffices: bool = False) -> Context:
         assert runtime.transports is not None, "the app's lifespan has not started"
         scope = RequestScope(request_id=request_id, traceparent=request.headers.get("traceparent"),
                              deadline=time.monotonic() + settings.request_deadline)
         upstreams = runtime.transports.for_request(scope)
         now = runtime.clock()
-        loaders = Loaders(upstreams, now, viewer, runtime.sharing, runtime.metrics)
+        loaders = Loaders(upstreams, now, viewer, runtime.sharing, runtime.metrics,
+                          order_record_suffices=order_record_suffices)
         return Context(viewer=viewer, auth_error=auth_error, loaders=loaders,
                        upstreams=upstreams, now=now, request_id=request_id, max_page_size=settings.max_page_size,
                        idempotency=runtime.idempotency)

@@ -34,6 +34,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from gateway.errors import GatewayError
 from gateway.fastpath import Compiler, Plan, Unsupported
 from gateway.limits import LimitExceeded, Limits, check_estimate, check_shape, cost, measure
+from gateway.needs import order_record_suffices
 
 logger = logging.getLogger("gateway.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean .*?\?$")
@@ -49,6 +50,7 @@ class Prepared:
     operations: Mapping[str | None, OperationDefinitionNode]
     plans: dict[str | None, Plan | None] = field(default_factory=dict)
     costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    record_only: dict[str | None, bool] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         if name is None:
@@ -65,6 +67,14 @@ class Prepared:
             except Unsupported:
                 self.plans[name] = None
         return self.plans[name]
+
+    def order_record_suffices(self, name: str | None, schema: GraphQLSchema) -> bool:
+        """Whether the operation asks only for orders' own facts (``gateway.needs``), remembered."""
+        if name not in self.record_only:
+            operation = self.operation(name)
+            assert operation is not None and self.document is not None
+            self.record_only[name] = order_record_suffices(schema, self.document, operation)
+        return self.record_only[name]
 
     def cost(self, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
         """The operation's cost, remembered per page sizes asked (the only variables it depends on)."""

@@ -106,7 +106,9 @@ class Silent:
         return nullcontext()
 
 
-ContextFactory = Callable[[Request, Viewer | None, Unauthenticated | None, str], Awaitable[Any]]
+# The request, who asks, why not (when authentication failed), its id, and whether orders need only
+# their own record for this operation (see gateway.needs).
+ContextFactory = Callable[[Request, Viewer | None, Unauthenticated | None, str, bool], Awaitable[Any]]
 Authenticator = Callable[[str | None], Awaitable[tuple[Viewer | None, Unauthenticated | None]]]
 
 
@@ -345,7 +347,8 @@ class GraphQLEndpoint:
             if isinstance(values, list):
                 return self._request_error(media, [request_error(e) for e in values], name, kind)
             coerced = values
-        context = await self.context(request, viewer, auth_error, request_id)
+        context = await self.context(request, viewer, auth_error, request_id,
+                                     prepared.order_record_suffices(params.operation_name, self.schema))
         result: Result | ExecutionResult
         with self.instrumentation.operation_span(f"graphql {kind} {name}", request.headers.get("traceparent")):
             if plan is not None and coerced is not None:

@@ -88,7 +88,7 @@ async def history_page(loaders: Loaders, query: OrderSearch, keep: Callable[[Ord
         rows = list(page.orders[start:])
         wanted = first - len(edges)
         examined = rows if filtered else rows[:wanted]
-        views = await loaders.views(examined)
+        views = await loaders.views(examined, complete=filtered)
         by_id = {v.id: v for v in views}
         more = False
         for i, record in enumerate(examined):

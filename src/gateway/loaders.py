@@ -73,8 +73,12 @@ class BatchObserver(Protocol):
 
 class Loaders:
     def __init__(self, upstreams: Upstreams, now: datetime, viewer: Viewer | None,
-                 sharing: Sharing | None = None, observer: BatchObserver | None = None) -> None:
+                 sharing: Sharing | None = None, observer: BatchObserver | None = None, *,
+                 order_record_suffices: bool = False) -> None:
         self.upstreams = upstreams
+        # When the operation asks only for orders' own facts (gateway.needs), views are built from the
+        # order record alone: no carrier or after-sales call to wait on or fail with.
+        self.order_record_suffices = order_record_suffices
         self.now = now
         self.viewer = viewer
         self.sharing = sharing or Sharing()
@@ -87,6 +91,7 @@ class Loaders:
         self.after_sales: DataLoader[str, AfterSalesRecord | None] = DataLoader(
             self._after_sales, max_batch_size=AFTERSALES_BATCH)  # type: ignore[arg-type]
         self._views: dict[str, asyncio.Future[OrderView | None]] = {}
+        self._bare_views: dict[str, asyncio.Future[OrderView | None]] = {}
 
     # Batch functions: a value per key, in order; an Exception value fails that key alone.
     async def _orders(self, ids: list[str]) -> list[OrderRecord | Exception | None]:
@@ -117,38 +122,46 @@ class Loaders:
         self.orders.clear(order_id)
         self.after_sales.clear(order_id)
         self._views.pop(order_id, None)
+        self._bare_views.pop(order_id, None)
         self.sharing.orders.invalidate([order_id])
         self.sharing.after_sales.invalidate([order_id])
 
     def view(self, order_id: str) -> asyncio.Future[OrderView | None]:
         """The order as this viewer may see it; ``None`` when unknown or someone else's."""
-        future = self._views.get(order_id)
+        bare = self.order_record_suffices
+        cache = self._bare_views if bare else self._views
+        future = cache.get(order_id)
         if future is None:
-            future = asyncio.ensure_future(self._assemble(order_id))
-            self._views[order_id] = future
+            future = asyncio.ensure_future(self._assemble(order_id, bare=bare))
+            cache[order_id] = future
         return future
 
-    async def views(self, records: Sequence[OrderRecord]) -> list[OrderView]:
-        """Views of orders already read (a history page). With the orders in hand, every order's
+    async def views(self, records: Sequence[OrderRecord], *, complete: bool = False) -> list[OrderView]:
+        """Views of orders already read (a history page); ``complete`` when something other than the
+        query's fields reads them (a filter on a derived status). With the orders in hand, every order's
         after-sales record and trackings are asked for in one tick: one call per service for the page,
         and one wait for all of it rather than a task per order."""
         self.prime(records)
-        fresh = [r for r in {r.id: r for r in records}.values() if r.id not in self._views]
+        bare = self.order_record_suffices and not complete
+        cache = self._bare_views if bare else self._views
+        fresh = [r for r in {r.id: r for r in records}.values() if r.id not in cache]
         if fresh:
             futures = {r.id: asyncio.get_running_loop().create_future() for r in fresh}
-            self._views.update(futures)
+            cache.update(futures)
             try:
-                for record, view in zip(fresh, await self._compose(fresh), strict=True):
+                for record, view in zip(fresh, await self._compose(fresh, bare=bare), strict=True):
                     futures[record.id].set_result(view)
             except BaseException:
                 for order_id in futures:
-                    self._views.pop(order_id, None)
+                    cache.pop(order_id, None)
                 raise
-        views = [await self._views[r.id] for r in records]
+        views = [await cache[r.id] for r in records]
         return [v for v in views if v is not None]
 
-    async def _compose(self, orders: Sequence[OrderRecord]) -> list[OrderView | None]:
+    async def _compose(self, orders: Sequence[OrderRecord], *, bare: bool) -> list[OrderView | None]:
         visible = [o for o in orders if self._visible(o)]
+        if bare:
+            return [self._view(o, {}, None, None, None) if self._visible(o) else None for o in orders]
         keys = [[(p.id, p.tracking_key) for p in o.packages if p.tracking_key is not None] for o in visible]
         waits: list[Awaitable[object]] = [self.after_sales.load(o.id) for o in visible]
         waits += [self.trackings.load(k) for order_keys in keys for _, k in order_keys]
@@ -172,21 +185,26 @@ class Loaders:
     def _visible(self, order: OrderRecord) -> bool:
         return self.viewer is not None and self.viewer.can_see(order)
 
-    async def _assemble(self, order_id: str) -> OrderView | None:
-        after_sales = asyncio.ensure_future(_captured(self.after_sales.load(order_id)))
+    async def _assemble(self, order_id: str, *, bare: bool) -> OrderView | None:
+        after_sales = None if bare else asyncio.ensure_future(_captured(self.after_sales.load(order_id)))
         try:
             order = await self.orders.load(order_id)
         except MalformedOrder as error:
-            after_sales.cancel()
+            if after_sales is not None:
+                after_sales.cancel()
             if self.viewer is not None and self.viewer.owns(error.buyer_id, error.shop_id):
                 raise
             return None  # someone else's order, broken or not, answers as unknown
         except BaseException:
-            after_sales.cancel()
+            if after_sales is not None:
+                after_sales.cancel()
             raise
         if order is None or not self._visible(order):
-            after_sales.cancel()
+            if after_sales is not None:
+                after_sales.cancel()
             return None
+        if after_sales is None:
+            return self._view(order, {}, None, None, None)
         keys = [(p.id, p.tracking_key) for p in order.packages if p.tracking_key is not None]
         trackings: dict[str, Tracking] = {}
         tracking_failure = None
