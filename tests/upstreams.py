@@ -48,6 +48,13 @@ class MockUpstreams:
         routes: dict[str, int] = body["routes"]
         return routes
 
+    async def all_counters(self) -> dict[str, int]:
+        """Calls per route across the three services (route names are unique across them)."""
+        counts: dict[str, int] = {}
+        for service in SERVICES:
+            counts.update(await self.counters(service))
+        return counts
+
     async def reset_counters(self) -> None:
         for service in SERVICES:
             await self.control(service, "DELETE", "counters")

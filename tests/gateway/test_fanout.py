@@ -17,18 +17,11 @@ PAGE = """query($id: ID!) { order(id: $id) {
 } }"""
 
 
-async def _counts(mocks: MockUpstreams) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for service in ("orders", "carrier", "aftersales"):
-        counts.update(await mocks.counters(service))
-    return counts
-
-
 async def test_the_full_order_page_costs_one_call_per_service(mocks: MockUpstreams, gateway: Gateway) -> None:
     body = await gateway.query(PAGE, {"id": "ord-uk-split-three"}, as_="buyer-uk-olivia")
     assert "errors" not in body
     assert len(body["data"]["order"]["packages"]) == 3
-    assert await _counts(mocks) == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
+    assert await mocks.all_counters() == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
 
 
 async def test_the_same_order_asked_twice_in_one_request_is_fetched_once(
@@ -37,7 +30,7 @@ async def test_the_same_order_asked_twice_in_one_request_is_fetched_once(
                                  c: order(id: $id) { afterSalesActions { kind } } }"""
     body = await gateway.query(query, {"id": "ord-us-split-size"})
     assert "errors" not in body
-    assert await _counts(mocks) == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
+    assert await mocks.all_counters() == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
 
 
 async def test_several_orders_in_one_request_share_one_batch_per_service(
@@ -47,7 +40,7 @@ async def test_several_orders_in_one_request_share_one_batch_per_service(
                  c: order(id: "ord-us-delivered") { status packages { status } afterSalesActions { kind } } }"""
     body = await gateway.query(query)
     assert "errors" not in body
-    assert await _counts(mocks) == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
+    assert await mocks.all_counters() == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
     request = (await mocks.control("orders", "GET", "requests"))["requests"][0]
     assert set(request["path"].split("ids=")[1].split(",")) == {"ord-us-in-transit", "ord-us-late",
                                                                 "ord-us-delivered"}
@@ -56,7 +49,7 @@ async def test_several_orders_in_one_request_share_one_batch_per_service(
 async def test_an_order_with_nothing_shipped_does_not_call_the_carrier(mocks: MockUpstreams, gateway: Gateway) -> None:
     body = await gateway.query(PAGE, {"id": "ord-us-awaiting-payment"})
     assert "errors" not in body
-    assert "trackings.batch" not in await _counts(mocks)
+    assert "trackings.batch" not in await mocks.all_counters()
 
 
 async def test_a_history_page_costs_a_constant_number_of_calls_whatever_its_size() -> None:
@@ -68,7 +61,7 @@ async def test_a_history_page_costs_a_constant_number_of_calls_whatever_its_size
             body = await gw.query(query, {"n": size}, as_=ALICE)
             assert "errors" not in body
             assert len(body["data"]["orders"]["edges"]) == size
-            assert await _counts(mocks) == {"orders.search": 1, "trackings.batch": 1, "aftersales.batch": 1}, size
+            assert await mocks.all_counters() == {"orders.search": 1, "trackings.batch": 1, "aftersales.batch": 1}, size
 
 
 async def test_one_order_takes_the_slowest_chain_not_the_sum_of_calls(mocks: MockUpstreams) -> None:

@@ -56,31 +56,24 @@ def test_which_documents_the_order_record_alone_answers(document: str, expected:
     assert _suffices(document) is expected
 
 
-async def _counts(mocks: MockUpstreams) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for service in ("orders", "carrier", "aftersales"):
-        counts.update(await mocks.counters(service))
-    return counts
-
-
 async def test_a_receipt_asks_the_order_service_only(mocks: MockUpstreams, gateway: Gateway) -> None:
     body = await gateway.query(RECEIPT, {"id": ORDER_ID})
     assert "errors" not in body and body["data"]["order"]["lineItems"]
-    assert await _counts(mocks) == {"orders.batch": 1}
+    assert await mocks.all_counters() == {"orders.batch": 1}
     await mocks.reset_counters()
     assert "errors" not in await gateway.query(WHOLE, {"id": ORDER_ID})
-    assert await _counts(mocks) == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
+    assert await mocks.all_counters() == {"orders.batch": 1, "trackings.batch": 1, "aftersales.batch": 1}
 
 
 async def test_history_rows_ask_for_the_search_only_unless_a_derived_status_filters_them(
         mocks: MockUpstreams, gateway: Gateway) -> None:
     body = await gateway.query(ROWS, as_=ALICE)
     assert "errors" not in body and body["data"]["orders"]["edges"]
-    assert await _counts(mocks) == {"orders.search": 1}
+    assert await mocks.all_counters() == {"orders.search": 1}
     await mocks.reset_counters()
     filtered = await gateway.query(ROWS, {"filter": {"displayStatus": ["DELIVERED"]}}, as_=ALICE)
     assert "errors" not in filtered and filtered["data"]["orders"]["edges"]
-    counts = await _counts(mocks)
+    counts = await mocks.all_counters()
     assert counts["aftersales.batch"] >= 1 and counts["trackings.batch"] >= 1, counts
 
 
