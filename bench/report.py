@@ -176,9 +176,11 @@ def soak_line(soak: dict[str, Any]) -> str:
             f"the run, {soak['rss_end'] / 2**20:.1f} MiB in the last ({100 * soak['growth']:+.1f}%).")
 
 
-def soak_markdown(soak: dict[str, Any], machine: dict[str, str], settings: dict[str, Any]) -> str:
+def soak_markdown(soak: dict[str, Any], machine: dict[str, str], settings: dict[str, Any], started: str) -> str:
     verdict = "PASS" if abs(soak.get("growth", 1.0)) <= 0.10 else "FAIL"
-    return "\n".join(["# Memory soak (`make bench-soak`)", "", soak_line(soak), "", "```",
+    return "\n".join(["# Memory soak (`make bench-soak`)", "",
+                      f"Run {started}, gateway at commit {machine.get('gateway commit', 'unknown')}.", "",
+                      soak_line(soak), "", "```",
                       f"{verdict}  gateway RSS flat within 10% over {soak['seconds']:.0f} s", "```", "",
                       f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['kernel']}; "
                       f"{settings['connections']} connections.", ""])

@@ -140,6 +140,7 @@ def machine() -> dict[str, str]:
     mem_kb = int(first("/proc/meminfo", "MemTotal").split()[0]) if first("/proc/meminfo", "MemTotal") != "unknown" \
         else 0
     return {
+        "gateway commit": version(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
         "cpu": first("/proc/cpuinfo", "model name"), "cores": str(os.cpu_count()),
         "memory": f"{mem_kb / 1024 / 1024:.1f} GiB", "kernel": platform.release(),
         "os": first("/etc/os-release", "PRETTY_NAME"), "python": platform.python_version(),
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = {**asdict(results), "measurements": [m.as_json() for m in results.measurements]}
     (RAW / f"{'soak' if args.soak else 'bench'}-{stamp}.json").write_text(json.dumps(raw, indent=1, default=str))
     if args.soak:
-        text = report.soak_markdown(results.soak or {}, results.machine, results.settings)
+        text = report.soak_markdown(results.soak or {}, results.machine, results.settings, results.started)
         (RESULTS / "soak.md").write_text(text)
         print(text)
         return 0
