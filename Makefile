@@ -84,8 +84,8 @@ $(PEER)/node_modules/.package-lock.json: $(PEER)/package.json $(PEER)/package-lo
 
 ## bench-deps: wrk (Debian, only if missing), the bench extra (matplotlib, py-spy), the peer's npm packages
 bench-deps: $(BENCH_STAMP) $(PEER)/node_modules/.package-lock.json
-	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-	@command -v taskset >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux; }
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@command -v taskset >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux; }
 	@command -v node >/dev/null || { echo "node (>= 20) is needed for the peer"; exit 1; }
 
 ## bench: check every system answers alike, measure, report (bench/results/latest.md, latest.png)
