@@ -22,13 +22,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import gateway.auth
 from gateway.app import create_app
 from gateway.auth import Role
 from gateway.schema import schema
-from gateway.settings import Mode
+from gateway.settings import Mode, Settings, SettingsError
 from tests.hardening_support import PRODUCTION, assert_no_upstream_call, only_error
 from tests.harness import ALICE, BOB, Gateway, running_gateway, settings_for
 from tests.upstreams import MockUpstreams
@@ -303,6 +303,100 @@ async def test_a_jwks_outage_after_the_ttl_keeps_serving_cached_keys_without_a_f
         for _ in range(10):
             _accepted(await _viewer(gw, _rs256(gw, KEY_1, "k1")))
         assert jwks.fetches <= 2, jwks.fetches
+
+
+def _ec_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {**jwk, "kid": kid, "use": "sig", "alg": "ES256"}
+
+
+def _with_header(token: str, **header: Any) -> str:
+    """The token with its header rewritten (the signature no longer matches, as an attacker's would not)."""
+    return _b64(json.dumps({"typ": "JWT", **header}).encode()) + token[token.index("."):]
+
+
+async def test_hs256_beside_a_jwks_is_verified_with_the_secret_and_no_token_is_ever_a_500(
+        mocks: MockUpstreams, jwks_clock: Clock) -> None:
+    """HS256 and RS256 both accepted, RS256 keys from a JWKS: an HS256 token never meets a public key (PyJWT
+    raised TypeError for that: a bare 500 before the rate limiter), and every token that cannot be verified
+    is UNAUTHENTICATED, as a real server answers it."""
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    settings = {**_jwks_settings(Jwks([])), "jwt_secret": PRODUCTION["jwt_secret"],
+                "jwt_algorithms": ("HS256", "RS256", "ES256")}
+    async with _jwks(_jwk(KEY_1, "k1"), _ec_jwk(ec_key, "k-ec")) as jwks, \
+            _raw_client(mocks, **{**settings, "jwt_jwks_url": jwks.url}) as (client, gw):
+        async def viewer(token: str) -> dict[str, Any]:
+            response = await client.post("/graphql", json={"query": VIEWER},
+                                         headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200 and response.headers["x-request-id"], response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        hs256 = jwt.encode(_claims(gw), PRODUCTION["jwt_secret"], algorithm="HS256")
+        _accepted(await viewer(hs256))
+        _accepted(await viewer(jwt.encode(_claims(gw), PRODUCTION["jwt_secret"], algorithm="HS256",
+                                          headers={"kid": "k1"})))  # a kid does not send HS256 to the JWKS
+        assert jwks.fetches == 0
+        _accepted(await viewer(_rs256(gw, KEY_1, "k1")))
+        _accepted(await viewer(jwt.encode(_claims(gw), ec_key, algorithm="ES256", headers={"kid": "k-ec"})))
+        unverifiable = {
+            "HS256 signed with the JWKS key's PEM": _hs256_by_hand(_claims(gw), _pem(KEY_1).encode()),
+            "HS256 with another secret": jwt.encode(_claims(gw), "another-secret-that-is-long-enough-0123456789",
+                                                    algorithm="HS256"),
+            "RS256 naming the EC key": _rs256(gw, KEY_1, "k-ec"),
+            "ES256 naming the RSA key": jwt.encode(_claims(gw), ec_key, algorithm="ES256", headers={"kid": "k1"}),
+            "RS384, not accepted": jwt.encode(_claims(gw), KEY_1, algorithm="RS384", headers={"kid": "k1"}),
+            "alg as a list": _with_header(hs256, alg=["HS256"]),
+            "alg as a number": _with_header(hs256, alg=256),
+            "kid as a list": _with_header(_rs256(gw, KEY_1, "k1"), alg="RS256", kid=["k1"]),
+            "kid as an object": _with_header(_rs256(gw, KEY_1, "k1"), alg="RS256", kid={"k": 1}),
+            "header not an object": _b64(b"[1]") + hs256[hs256.index("."):],
+        }
+        for case, token in unverifiable.items():
+            body = await viewer(token)
+            assert body["data"] is None and only_error(body)["extensions"] == {"code": "UNAUTHENTICATED"}, case
+        assert jwks.fetches == 1
+
+
+async def test_an_unverifiable_token_is_still_rate_limited(mocks: MockUpstreams) -> None:
+    # The refusal comes after the limiter, like any request's: a flood of bad tokens is not free.
+    async with running_gateway(mocks, rate_limit_per_minute=1, rate_limit_burst=2) as gw:
+        forged = _hs256_by_hand(_claims(gw), b"not-the-secret")
+        statuses = [(await gw.client.post("/graphql", json={"query": VIEWER},
+                                          headers={"Authorization": f"Bearer {forged}"})).status_code
+                    for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"JWT_ALGORITHMS": "none"}, "JWT_ALGORITHMS: none not supported"),
+    ({"JWT_ALGORITHMS": "HS256,RS257"}, "JWT_ALGORITHMS: RS257 not supported"),
+    ({"JWT_ALGORITHMS": " , "}, "JWT_ALGORITHMS must name at least one"),
+    ({"JWT_ALGORITHMS": "RS256"}, "JWT_ALGORITHMS includes RS256, which needs JWT_PUBLIC_KEY or JWT_JWKS_URL"),
+    ({"JWT_ALGORITHMS": "HS256,ES256", "JWT_SECRET": "x" * 40}, "includes ES256, which needs JWT_PUBLIC_KEY"),
+    ({"JWT_ALGORITHMS": "RS256,HS512", "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+     "JWT_ALGORITHMS includes HS512, which needs JWT_SECRET"),
+    ({"JWT_JWKS_URL": "https://issuer.example/jwks.json"}, "JWT_JWKS_URL is set but JWT_ALGORITHMS \\(HS256\\) names"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_JWKS_URL": "ftp://issuer.example/jwks"}, "JWT_JWKS_URL must be an http"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": "not a pem"}, "JWT_PUBLIC_KEY is not a PEM public key"),
+    ({"JWT_ALGORITHMS": "ES256", "JWT_PUBLIC_KEY": _pem(KEY_1)}, "not a PEM public key that ES256 can use"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": _pem(KEY_1), "JWT_JWKS_URL": "https://issuer.example/jwks"},
+     "not both"),
+], ids=lambda value: "" if isinstance(value, str) else ",".join(f"{k}={v[:12]}" for k, v in value.items()))
+def test_token_settings_are_checked_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env={"GATEWAY_MODE": "production", **env}, dotenv=None)
+
+
+@pytest.mark.parametrize("env", [
+    {"JWT_SECRET": "x" * 40},
+    {"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": "PEM"},
+    {"JWT_ALGORITHMS": "RS256,PS256,ES256", "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+    {"JWT_ALGORITHMS": "HS256,RS256", "JWT_SECRET": "x" * 40, "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+], ids=["hs256", "rs256-pem", "jwks", "mixed"])
+def test_token_settings_that_fit_start(env: dict[str, str]) -> None:
+    env = {k: _pem(KEY_1) if v == "PEM" else v for k, v in env.items()}
+    assert Settings.from_env(env={"GATEWAY_MODE": "production", **env}, dotenv=None).jwt_algorithms
 
 
 # -- no token material in the logs ----------------------------------------------------------------------
