@@ -9,6 +9,7 @@ behave like one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from gateway.idempotency import Claimed, Mismatch, Outcome, Replay
 from gateway.ratelimit import Decision
 
 PREFIX = "otg:"
+logger = logging.getLogger("gateway.stores")
 
 
 class TrackingCache(Protocol):
@@ -88,15 +90,26 @@ class RedisTrackingCache:
 
 
 class RedisQueryStore:
+    """Persisted queries shared by every replica, each kept for ``ttl`` seconds. The store only saves a
+    round trip, so an outage degrades to the protocol's own fallback: a lookup that fails is a miss (the
+    client re-sends the full query) and a write that fails is skipped; the request is answered either way."""
+
     def __init__(self, client: aioredis.Redis, ttl: int = 7 * 24 * 3600) -> None:
         self.client, self.ttl = client, ttl
 
     async def get(self, digest: str) -> str | None:
-        value = await self.client.get(f"{PREFIX}apq:{digest}")
+        try:
+            value = await self.client.get(f"{PREFIX}apq:{digest}")
+        except (aioredis.RedisError, OSError) as error:
+            logger.warning("persisted query lookup failed, answered as not found (%s)", type(error).__name__)
+            return None
         return _bytes(value).decode() if value is not None else None
 
     async def put(self, digest: str, query: str) -> None:
-        await self.client.set(f"{PREFIX}apq:{digest}", query.encode(), ex=self.ttl)
+        try:
+            await self.client.set(f"{PREFIX}apq:{digest}", query.encode(), ex=self.ttl)
+        except (aioredis.RedisError, OSError) as error:
+            logger.warning("persisted query not stored (%s)", type(error).__name__)
 
 
 _BUCKET = """

@@ -3,8 +3,10 @@ safelist mode (Apollo manifest or {hash: query}) refusing anything unregistered 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from gateway.persisted import load_safelist
 from gateway.settings import Mode, Settings, SettingsError
 from tests.hardening_support import GRAPHQL_RESPONSE, JSON, assert_no_upstream_call, assert_refused, only_error
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
+from tests.redis_server import redis_server
 from tests.upstreams import MockUpstreams
 
 ORDER = "query Order($id: ID!) { order(id: $id) { id status } }"
@@ -136,6 +139,36 @@ async def test_with_persisted_queries_off_a_hash_is_not_supported(mocks: MockUps
         await assert_no_upstream_call(mocks)
         # Plain queries still run.
         assert (await _post(gw, {"query": ORDER, "variables": VARS})).json() == ANSWER
+
+
+async def test_apq_with_its_redis_store_down_degrades_to_the_protocols_fallback(
+        mocks: MockUpstreams, caplog: pytest.LogCaptureFixture) -> None:
+    """The store only saves a round trip: when Redis goes away mid-run, a lookup is a miss (the client then
+    re-sends the full query, as APQ clients do) and a failed write is skipped; every request is still
+    answered in JSON, with its request id and its access-log line (it was a bare 500 without any)."""
+    caplog.set_level(logging.INFO)
+    digest = _sha(ORDER)
+    with contextlib.ExitStack() as redis:
+        url = redis.enter_context(redis_server())
+        async with running_gateway(mocks, redis_url=url, rate_limit_per_minute=600, rate_limit_burst=100) as gw:
+            assert (await _post(gw, {"query": ORDER, "extensions": _ext(digest), "variables": VARS})).json() == ANSWER
+            assert (await _post(gw, {"extensions": _ext(digest), "variables": VARS})).json() == ANSWER
+            redis.close()  # the redis-server process is stopped; the gateway keeps running
+            caplog.clear()
+            answered: list[httpx.Response] = []
+            for accept in (JSON, GRAPHQL_RESPONSE):
+                missed = await _post(gw, {"extensions": _ext(digest), "variables": VARS}, accept)
+                assert missed.status_code == 200, missed.text
+                assert missed.json() == {"errors": [{"message": "PersistedQueryNotFound",
+                                                     "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+                resent = await _post(gw, {"query": ORDER, "extensions": _ext(digest), "variables": VARS}, accept)
+                assert resent.status_code == 200 and resent.json() == ANSWER, resent.text
+                answered += [missed, resent]
+    logged = [r.fields for r in caplog.records if r.name == "gateway.access"]  # type: ignore[attr-defined]
+    assert [(f["request_id"], f["status"]) for f in logged] == [(r.headers["x-request-id"], 200) for r in answered]
+    store = [r.getMessage() for r in caplog.records if r.name == "gateway.stores"]
+    assert "persisted query lookup failed, answered as not found (ConnectionError)" in store, store
+    assert "persisted query not stored (ConnectionError)" in store, store
 
 
 # -- safelist ------------------------------------------------------------------------------------------
