@@ -16,6 +16,7 @@ import pytest
 from gateway.app import create_app
 from gateway.persisted import load_safelist
 from gateway.settings import Mode, Settings, SettingsError
+from gateway.stores import RedisQueryStore, connect
 from tests.hardening_support import GRAPHQL_RESPONSE, JSON, assert_no_upstream_call, assert_refused, only_error
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
 from tests.redis_server import redis_server
@@ -169,6 +170,30 @@ async def test_apq_with_its_redis_store_down_degrades_to_the_protocols_fallback(
     store = [r.getMessage() for r in caplog.records if r.name == "gateway.stores"]
     assert "persisted query lookup failed, answered as not found (ConnectionError)" in store, store
     assert "persisted query not stored (ConnectionError)" in store, store
+
+
+async def test_the_redis_store_bounds_new_documents_per_hour_and_keeps_those_in_use() -> None:
+    """Only valid documents are stored, but a client can write endless valid variants (whitespace alone):
+    at most `new_per_hour` new ones are remembered per hour; past that a document runs, it is just not
+    kept. A document in use stays, each lookup giving it another TTL."""
+    now = [10 * 3600.0]
+    with redis_server() as url:
+        client = connect(url)
+        try:
+            store = RedisQueryStore(client, ttl=600, new_per_hour=2, clock=lambda: now[0])
+            variants = ["{ viewer { id } }" + " " * n for n in range(4)]
+            for variant in variants:
+                await store.put(_sha(variant), variant)
+            await store.put(_sha(variants[0]), variants[0])  # known already: not a new document
+            assert [await store.get(_sha(v)) for v in variants] == [*variants[:2], None, None]
+            now[0] += 3600  # the next hour has a budget of its own
+            await store.put(_sha(variants[2]), variants[2])
+            assert await store.get(_sha(variants[2])) == variants[2]
+            await client.expire(f"otg:apq:{_sha(variants[0])}", 5)
+            assert await store.get(_sha(variants[0])) == variants[0]
+            assert await client.ttl(f"otg:apq:{_sha(variants[0])}") > 500
+        finally:
+            await client.aclose()
 
 
 # -- safelist ------------------------------------------------------------------------------------------
