@@ -620,3 +620,124 @@ async def test_every_mutation_refuses_other_peoples_orders_and_the_wrong_role_wi
     allowed = await gateway.query(entry.document, variables(entry.order_id), **owner)
     assert "errors" not in allowed, allowed
     assert allowed["data"][field_name]["order"]["id"] == entry.order_id
+
+
+# -- cross-object ids: the viewer's own order, someone else's return, cancellation, package or line item ------
+
+FULL_PAYLOAD = "{ replayed userErrors { code field message } order { id } }"
+
+
+@dataclass(frozen=True)
+class CrossObject:
+    """A mutation on the actor's own order naming a real id that belongs elsewhere (another buyer's, another
+    shop's, or another order's); ``own`` is the right id, for the control (None: the order has none)."""
+
+    mutation: str
+    actor: dict[str, Any]
+    order_id: str
+    input: Callable[[str], dict[str, Any]]
+    foreign: str
+    unknown: str
+    own: str | None
+
+
+def _returned(line_item: str) -> list[dict[str, str]]:
+    return [{"lineItemId": line_item, "reason": "DOES_NOT_FIT"}]
+
+
+OLIVIA_ = {"as_": "buyer-uk-olivia"}
+CROSS_OBJECTS: dict[str, CrossObject] = {
+    "addItemsToReturn, Olivia's returnId": CrossObject(
+        "addItemsToReturn", {"as_": ALICE}, "ord-us-return-in-progress",
+        lambda id_: {"returnId": id_, "items": _returned("ord-us-return-in-progress-l3")},
+        "cmb-uk-return-in-progress-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "addItemsToReturn, Olivia's lineItemId": CrossObject(
+        "addItemsToReturn", {"as_": ALICE}, "ord-us-return-in-progress",
+        lambda id_: {"returnId": "cmb-us-return-in-progress-1", "items": _returned(id_)},
+        "ord-uk-return-in-progress-l3", "ord-us-return-in-progress-l9", "ord-us-return-in-progress-l3"),
+    "cancelReturn, Olivia's returnId": CrossObject(
+        "cancelReturn", {"as_": ALICE}, "ord-us-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-uk-return-in-progress-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "cancelReturn, Alice's returnId (as Olivia)": CrossObject(
+        "cancelReturn", OLIVIA_, "ord-uk-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-us-return-in-progress-1", "cmb-uk-return-in-progress-9", "cmb-uk-return-in-progress-1"),
+    "cancelReturn, the returnId of another of Alice's orders": CrossObject(
+        "cancelReturn", {"as_": ALICE}, "ord-us-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-us-not-received-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "requestReturn, Olivia's lineItemId": CrossObject(
+        "requestReturn", {"as_": ALICE}, "ord-us-delivered", lambda id_: {"items": _returned(id_)},
+        "ord-uk-delivered-l1", "ord-us-delivered-l9", "ord-us-delivered-l1"),
+    "cancelItems, Olivia's lineItemId": CrossObject(
+        "cancelItems", {"as_": ALICE}, "ord-us-awaiting-shipment",
+        lambda id_: {"reason": "NO_LONGER_NEEDED", "items": [{"lineItemId": id_}]},
+        "ord-uk-awaiting-shipment-l1", "ord-us-awaiting-shipment-l9", "ord-us-awaiting-shipment-l1"),
+    "reportNotReceived, Olivia's packageId": CrossObject(
+        "reportNotReceived", {"as_": ALICE}, "ord-us-delivered", lambda id_: {"packageId": id_},
+        "pkg-uk-delivered-1", "pkg-us-delivered-9", "pkg-us-delivered-1"),
+    "reportLate, Olivia's packageId": CrossObject(
+        "reportLate", {"as_": ALICE}, "ord-us-late", lambda id_: {"packageId": id_},
+        "pkg-uk-late-1", "pkg-us-late-9", "pkg-us-late-1"),
+    "approveReturn, another shop's pending returnId": CrossObject(
+        "approveReturn", _as_seller(THREADLINE), "ord-us-not-received", lambda id_: {"returnId": id_},
+        "cmb-uk-not-received-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "approveReturn, the returnId of another of the shop's orders": CrossObject(
+        "approveReturn", _as_seller(THREADLINE), "ord-us-not-received", lambda id_: {"returnId": id_},
+        "cmb-us-return-in-progress-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "rejectReturn, another shop's pending returnId": CrossObject(
+        "rejectReturn", _as_seller(THREADLINE), "ord-us-not-received",
+        lambda id_: {"returnId": id_, "reason": "no"},
+        "cmb-uk-not-received-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "respondToCancellation, Olivia's cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(HEARTH), "ord-us-cancel-requested",
+        lambda id_: {"cancellationId": id_, "accept": True},
+        "cxl-uk-cancelled-by-buyer-1", "cxl-us-cancel-requested-9", "cxl-us-cancel-requested-1"),
+    "respondToCancellation, another shop's cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(HEARTH), "ord-us-cancel-requested",
+        lambda id_: {"cancellationId": id_, "accept": False, "reason": "shipped already"},
+        "cxl-us-cancelled-by-buyer-1", "cxl-us-cancel-requested-9", "cxl-us-cancel-requested-1"),
+    "respondToCancellation, another shop's PENDING cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(THREADLINE), "ord-us-in-transit",
+        lambda id_: {"cancellationId": id_, "accept": True},
+        "cxl-us-cancel-requested-1", "cxl-us-in-transit-1", None),
+}
+
+
+def test_every_mutation_taking_another_objects_id_is_covered_below() -> None:
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+    id_fields = {"returnId", "cancellationId", "packageId", "lineItemId"}
+
+    def takes_an_id(type_: Any) -> bool:
+        named = type_
+        while hasattr(named, "of_type"):
+            named = named.of_type
+        fields = getattr(named, "fields", {})
+        return any(name in id_fields or takes_an_id(f.type) for name, f in fields.items())
+
+    taking = {name for name, f in mutation_type.fields.items() if takes_an_id(f.args["input"].type)}
+    assert taking == {c.mutation for c in CROSS_OBJECTS.values()}
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_OBJECTS))
+async def test_a_real_id_from_elsewhere_on_ones_own_order_answers_like_an_unknown_id_without_a_write(
+        mocks: MockUpstreams, gateway: Gateway, case: str) -> None:
+    entry = CROSS_OBJECTS[case]
+    document = MUTATIONS[entry.mutation].document.replace(PAYLOAD, FULL_PAYLOAD)
+    keys = iter(range(10))
+
+    def variables(id_: str) -> dict[str, Any]:
+        return {"input": {"orderId": entry.order_id, "idempotencyKey": f"cross-{entry.mutation}-{next(keys)}",
+                          **entry.input(id_)}}
+
+    await mocks.reset_counters()
+    foreign = await gateway.query(document, variables(entry.foreign), **entry.actor)
+    unknown = await gateway.query(document, variables(entry.unknown), **entry.actor)
+    assert _blank(foreign, entry.foreign) == _blank(unknown, entry.unknown), (foreign, unknown)
+    payload = foreign["data"][entry.mutation] if foreign.get("data") else None
+    assert "errors" in foreign or payload["userErrors"], foreign
+    assert await _writes(mocks) == {}
+    if entry.own is not None:
+        # The control: the right id, on the same order, by the same actor, gets through.
+        allowed = await gateway.query(document, variables(entry.own), **entry.actor)
+        assert "errors" not in allowed and allowed["data"][entry.mutation]["userErrors"] == [], allowed
+        assert await _writes(mocks) != {}
