@@ -43,10 +43,13 @@ class Settings:
     orders_url: str = _s("ORDERS_URL", "Base URL of the order service.", "http://127.0.0.1:8101/")
     carrier_url: str = _s("CARRIER_URL", "Base URL of the carrier service.", "http://127.0.0.1:8102/")
     aftersales_url: str = _s("AFTERSALES_URL", "Base URL of the after-sales service.", "http://127.0.0.1:8103/")
-    jwt_secret: str = _s("JWT_SECRET", "HS256 key for bearer tokens. Required in production.", "")
-    jwt_public_key: str = _s("JWT_PUBLIC_KEY", "PEM public key for RS256 tokens (production).", "")
-    jwt_algorithms: tuple[str, ...] = _s("JWT_ALGORITHMS", "Accepted signing algorithms (comma-separated).",
-                                         ("HS256",))
+    jwt_secret: str = _s("JWT_SECRET", "HMAC key (HS256/384/512) for bearer tokens, at least 32 characters. "
+                         "Required in production when `JWT_ALGORITHMS` names an HS algorithm.", "")
+    jwt_public_key: str = _s("JWT_PUBLIC_KEY", "PEM public key for RS/PS/ES/EdDSA tokens (or use `JWT_JWKS_URL`; "
+                             "not both).", "")
+    jwt_algorithms: tuple[str, ...] = _s("JWT_ALGORITHMS", "Accepted signing algorithms (comma-separated), each "
+                                         "with its key: HS* need `JWT_SECRET`, the others `JWT_PUBLIC_KEY` or "
+                                         "`JWT_JWKS_URL`. Checked at start-up.", ("HS256",))
     jwt_issuer: str = _s("JWT_ISSUER", "Required `iss` claim.", "order-tracker-dev")
     jwt_audience: str = _s("JWT_AUDIENCE", "Required `aud` claim.", "order-tracker-gateway")
     jwt_leeway: float = _s("JWT_LEEWAY_SECONDS", "Clock skew tolerated on `exp`/`iat`, in seconds.", 30.0)
@@ -86,7 +89,7 @@ class Settings:
     rate_limit_per_minute: int = _s("RATE_LIMIT_PER_MINUTE", "Requests per minute per client identity (0: "
                                     "off).", 1_200)
     rate_limit_burst: int = _s("RATE_LIMIT_BURST", "Requests a client may burst above the rate.", 200)
-    jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for RS256 keys (production; cached).", "")
+    jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for public keys, e.g. RS256 (production; cached).", "")
     redis_url: str = _s("REDIS_URL", "Shared store for idempotency keys, persisted queries, rate limits and the "
                         "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process.", "")
     log_level: str = _s("LOG_LEVEL", "debug, info, warning or error.", "info")
