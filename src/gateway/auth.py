@@ -48,7 +48,7 @@ class TokenSettings:
     audience: str
     algorithms: tuple[str, ...] = ("HS256",)
     leeway: float = 30.0  # clock skew tolerated between the issuer and us, in seconds
-    public_key: str | None = None  # PEM, for RS256
+    public_key: str | None = None  # PEM, for the public-key algorithms (RS256, ES256 ...)
 
 
 def accepted_algorithm(token: str, settings: TokenSettings) -> str:
@@ -117,7 +117,7 @@ def verify(token: str, settings: TokenSettings, key: Any = None, cache: Verified
 
 @dataclass
 class JwksKeys:
-    """RS256 keys from a JWKS endpoint, fetched without blocking and cached; refetched (at most every
+    """Public keys from a JWKS endpoint, fetched without blocking and cached; refetched (at most every
     ``min_refresh`` seconds) when a token names a key id we don't have, which is how keys rotate."""
 
     url: str
