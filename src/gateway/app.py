@@ -23,7 +23,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
-from gateway.auth import JwksKeys, Role, TokenSettings, VerifiedTokens, Viewer, bearer, mint, verify
+from gateway.auth import (
+    JwksKeys,
+    Role,
+    TokenSettings,
+    VerifiedTokens,
+    Viewer,
+    accepted_algorithm,
+    bearer,
+    is_hmac,
+    mint,
+    verify,
+)
 from gateway.context import Context
 from gateway.errors import Unauthenticated
 from gateway.execution import Documents
@@ -266,7 +277,11 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLEndpoint:
             cached = verified.get(token, runtime.tokens.leeway)
             if cached is not None:
                 return cached, None
-            key = await jwks.key_for(token) if jwks is not None else None
+            # Only a public-key token is looked up in the JWKS: an HMAC token is verified with the secret
+            # (and never makes us fetch keys, whatever kid it names).
+            key = None
+            if jwks is not None and not is_hmac(accepted_algorithm(token, runtime.tokens)):
+                key = await jwks.key_for(token)
             return verify(token, runtime.tokens, key, verified), None
         except Unauthenticated as error:
             return None, error

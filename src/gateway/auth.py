@@ -48,30 +48,45 @@ class TokenSettings:
     audience: str
     algorithms: tuple[str, ...] = ("HS256",)
     leeway: float = 30.0  # clock skew tolerated between the issuer and us, in seconds
-    public_key: str | None = None  # PEM, for RS256
+    public_key: str | None = None  # PEM, for the public-key algorithms (RS256, ES256 ...)
+
+
+def accepted_algorithm(token: str, settings: TokenSettings) -> str:
+    """The algorithm the token's header names, if it is one we accept. The header is the attacker's to
+    write, so it only ever narrows: the token is then verified with that one algorithm and its own key."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        raise Unauthenticated("invalid token (DecodeError)") from None
+    if not isinstance(algorithm, str) or algorithm not in settings.algorithms:
+        raise Unauthenticated("token signed with an algorithm we do not accept")
+    return algorithm
+
+
+def is_hmac(algorithm: str) -> bool:
+    return algorithm.startswith("HS")
 
 
 def verify(token: str, settings: TokenSettings, key: Any = None, cache: VerifiedTokens | None = None) -> Viewer:
-    """Check signature, expiry (with leeway for clock skew), issuer and audience; then read the claims."""
+    """Check signature, expiry (with leeway for clock skew), issuer and audience; then read the claims.
+
+    ``key`` is a public key for an asymmetric token (from the JWKS); without one, ``settings.public_key``.
+    An HMAC token is only ever checked with the secret, never with a public key. Any token that does not
+    verify raises :class:`Unauthenticated`, whatever the reason."""
     if cache is not None:
         known = cache.get(token, settings.leeway)
         if known is not None:
             return known
-    if key is None:
-        # The key follows the algorithm the token names (and that we accept): a PEM for RS256, the
-        # secret for HS256, never one for the other.
-        try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
-        except jwt.PyJWTError:
-            raise Unauthenticated("invalid token (DecodeError)") from None
-        if algorithm not in settings.algorithms:
-            raise Unauthenticated("token signed with an algorithm we do not accept")
-        key = settings.public_key if algorithm == "RS256" else settings.secret
-        if not key:
-            raise Unauthenticated("token signed with an algorithm we have no key for")
+    algorithm = accepted_algorithm(token, settings)
+    if is_hmac(algorithm):
+        key = settings.secret
+    elif key is None:
+        key = settings.public_key
+    if not key:
+        raise Unauthenticated("token signed with an algorithm we have no key for")
     try:
         claims = jwt.decode(
-            token, key, algorithms=list(settings.algorithms), audience=settings.audience, issuer=settings.issuer,
+            token, key, algorithms=[algorithm], audience=settings.audience, issuer=settings.issuer,
             leeway=settings.leeway, options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError:
@@ -80,7 +95,9 @@ def verify(token: str, settings: TokenSettings, key: Any = None, cache: Verified
         raise Unauthenticated("token is for another audience") from None
     except jwt.InvalidIssuerError:
         raise Unauthenticated("token from an untrusted issuer") from None
-    except jwt.PyJWTError as exc:
+    except Exception as exc:
+        # PyJWTError, and also TypeError or ValueError when a key does not fit the token (an EC key from
+        # the JWKS under an RS256 token's kid): a token we cannot verify is refused, never a server error.
         raise Unauthenticated(f"invalid token ({type(exc).__name__})") from None
     try:
         role = Role(claims.get("role"))
@@ -100,7 +117,7 @@ def verify(token: str, settings: TokenSettings, key: Any = None, cache: Verified
 
 @dataclass
 class JwksKeys:
-    """RS256 keys from a JWKS endpoint, fetched without blocking and cached; refetched (at most every
+    """Public keys from a JWKS endpoint, fetched without blocking and cached; refetched (at most every
     ``min_refresh`` seconds) when a token names a key id we don't have, which is how keys rotate."""
 
     url: str
@@ -116,6 +133,8 @@ class JwksKeys:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError:
             raise Unauthenticated("invalid token (DecodeError)") from None
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthenticated("token signed with an unknown key")  # e.g. a list, which is no dict key
         now = time.monotonic()
         stale = now - self._fetched > self.ttl
         unknown = kid not in self._keys and now - self._fetched > self.min_refresh
@@ -125,7 +144,7 @@ class JwksKeys:
                     await self._fetch()
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
-        key = self._keys.get(kid) if isinstance(kid, str) else None
+        key = self._keys.get(kid) if kid is not None else None
         if key is None:
             raise Unauthenticated("token signed with an unknown key")
         return key

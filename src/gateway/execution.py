@@ -33,7 +33,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.errors import GatewayError
 from gateway.fastpath import Compiler, Plan, Unsupported
-from gateway.limits import LimitExceeded, Limits, check_estimate, check_shape, cost, measure
+from gateway.limits import LimitExceeded, Limits, check_estimate, check_shape, cost, measure, page_size
 from gateway.needs import order_record_suffices
 
 logger = logging.getLogger("gateway.errors")
@@ -78,7 +78,7 @@ class Prepared:
 
     def cost(self, operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> int:
         """The operation's cost, remembered per page sizes asked (the only variables it depends on)."""
-        pages = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+        pages = tuple(sorted((k, n) for k, v in variables.items() if (n := page_size(v)) is not None))
         key = (operation.name.value if operation.name else None, pages)
         found = self.costs.get(key)
         if found is None:

@@ -22,6 +22,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
 )
 
@@ -130,28 +131,44 @@ def check_shape(shape: Shape, limits: Limits) -> None:
                             f"limit is {limits.max_directives}.", limits.max_directives, shape.directives)
 
 
-def _page(field: FieldNode, variables: Mapping[str, Any] | None) -> int:
+def page_size(value: Any) -> int | None:
+    """A page size as the client sent it in the variables, read as GraphQL's Int reads it (50.0 is 50)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _page(field: FieldNode, variables: Mapping[str, Any] | None, defaults: Mapping[str, ValueNode]) -> int:
     for argument in field.arguments or ():
         if argument.name.value != "first":
             continue
         value = argument.value
-        if isinstance(value, IntValueNode):
-            return max(0, int(value.value))
         if isinstance(value, VariableNode):
             if variables is None:  # not known yet: count the smallest page, for a lower bound
                 return 1
-            given = variables.get(value.name.value)
-            if isinstance(given, int) and not isinstance(given, bool):
+            given = page_size(variables.get(value.name.value))
+            if given is not None:
                 return max(0, given)
+            # Left out, the variable takes its default, which costs what it would as a literal. (Any other
+            # value is refused by coercion; costing it like the default keeps one cost per page size.)
+            value = defaults.get(value.name.value, value)
+        if isinstance(value, IntValueNode):
+            return max(0, int(value.value))
     return DEFAULT_PAGE
 
 
 def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None) -> int:
     """Fields the operation could resolve, with list fields counted once per expected element. A fragment
     is costed once per page size it is spread under, so fragments spreading fragments stay linear.
-    Without variables (``None``) a page given by a variable counts as 1: a lower bound, usable before
-    validation."""
+    A page given by a variable counts as the value supplied, or else as the variable's default, exactly as
+    a literal would. Without variables (``None``) it counts as 1: a lower bound, usable before validation."""
     fragments = _fragments(document)
+    defaults = {d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+                if d.default_value is not None}
     memo: dict[tuple[str, int], int] = {}
 
     def walk(selection_set: SelectionSetNode | None, page: int, visiting: frozenset[str]) -> int:
@@ -162,7 +179,7 @@ def cost(document: DocumentNode, operation: OperationDefinitionNode, variables: 
             if isinstance(selection, FieldNode):
                 name = selection.name.value
                 if name in PAGINATED:
-                    total += 1 + walk(selection.selection_set, _page(selection, variables), visiting)
+                    total += 1 + walk(selection.selection_set, _page(selection, variables, defaults), visiting)
                 elif name in PAGE_CHILDREN:
                     total += 1 + page * walk(selection.selection_set, page, visiting)
                 else:

@@ -16,6 +16,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from jwt import PyJWTError
+from jwt.algorithms import get_default_algorithms
+
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 
@@ -40,10 +43,13 @@ class Settings:
     orders_url: str = _s("ORDERS_URL", "Base URL of the order service.", "http://127.0.0.1:8101/")
     carrier_url: str = _s("CARRIER_URL", "Base URL of the carrier service.", "http://127.0.0.1:8102/")
     aftersales_url: str = _s("AFTERSALES_URL", "Base URL of the after-sales service.", "http://127.0.0.1:8103/")
-    jwt_secret: str = _s("JWT_SECRET", "HS256 key for bearer tokens. Required in production.", "")
-    jwt_public_key: str = _s("JWT_PUBLIC_KEY", "PEM public key for RS256 tokens (production).", "")
-    jwt_algorithms: tuple[str, ...] = _s("JWT_ALGORITHMS", "Accepted signing algorithms (comma-separated).",
-                                         ("HS256",))
+    jwt_secret: str = _s("JWT_SECRET", "HMAC key (HS256/384/512) for bearer tokens, at least 32 characters. "
+                         "Required in production when `JWT_ALGORITHMS` names an HS algorithm.", "")
+    jwt_public_key: str = _s("JWT_PUBLIC_KEY", "PEM public key for RS/PS/ES/EdDSA tokens (or use `JWT_JWKS_URL`; "
+                             "not both).", "")
+    jwt_algorithms: tuple[str, ...] = _s("JWT_ALGORITHMS", "Accepted signing algorithms (comma-separated), each "
+                                         "with its key: HS* need `JWT_SECRET`, the others `JWT_PUBLIC_KEY` or "
+                                         "`JWT_JWKS_URL`. Checked at start-up.", ("HS256",))
     jwt_issuer: str = _s("JWT_ISSUER", "Required `iss` claim.", "order-tracker-dev")
     jwt_audience: str = _s("JWT_AUDIENCE", "Required `aud` claim.", "order-tracker-gateway")
     jwt_leeway: float = _s("JWT_LEEWAY_SECONDS", "Clock skew tolerated on `exp`/`iat`, in seconds.", 30.0)
@@ -83,7 +89,7 @@ class Settings:
     rate_limit_per_minute: int = _s("RATE_LIMIT_PER_MINUTE", "Requests per minute per client identity (0: "
                                     "off).", 1_200)
     rate_limit_burst: int = _s("RATE_LIMIT_BURST", "Requests a client may burst above the rate.", 200)
-    jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for RS256 keys (production; cached).", "")
+    jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for public keys, e.g. RS256 (production; cached).", "")
     redis_url: str = _s("REDIS_URL", "Shared store for idempotency keys, persisted queries, rate limits and the "
                         "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process.", "")
     log_level: str = _s("LOG_LEVEL", "debug, info, warning or error.", "info")
@@ -140,15 +146,42 @@ class Settings:
                 raise SettingsError(f"{_env(name)} must be an http(s) URL, got {url!r}")
             if not url.endswith("/"):
                 object.__setattr__(self, name, url + "/")
-        if self.mode is Mode.PRODUCTION and not (self.jwt_secret or self.jwt_public_key or self.jwt_jwks_url):
-            raise SettingsError("JWT_SECRET (or JWT_PUBLIC_KEY / JWT_JWKS_URL with JWT_ALGORITHMS=RS256) is "
-                                "required in production")
         if self.mode is Mode.PRODUCTION and self.jwt_secret == DEV_SECRET:
             raise SettingsError("JWT_SECRET must not be the development secret in production")
-        if "HS256" in self.jwt_algorithms and self.jwt_secret and len(self.jwt_secret) < 32:
-            raise SettingsError("JWT_SECRET must be at least 32 characters")
         if self.mode is Mode.DEVELOPMENT and not self.jwt_secret:
             object.__setattr__(self, "jwt_secret", DEV_SECRET)
+        self._check_token_keys()
+
+    def _check_token_keys(self) -> None:
+        """Every accepted algorithm has a key that fits it, so a token can fail only for being a bad token."""
+        supported = [name for name in get_default_algorithms() if name != "none"]
+        if not self.jwt_algorithms:
+            raise SettingsError(f"JWT_ALGORITHMS must name at least one of {', '.join(supported)}")
+        unknown = [name for name in self.jwt_algorithms if name not in supported]
+        if unknown:
+            raise SettingsError(f"JWT_ALGORITHMS: {', '.join(unknown)} not supported; use {', '.join(supported)}")
+        hmac = [name for name in self.jwt_algorithms if name.startswith("HS")]
+        public = [name for name in self.jwt_algorithms if not name.startswith("HS")]
+        if self.jwt_public_key and self.jwt_jwks_url:
+            raise SettingsError("set JWT_PUBLIC_KEY or JWT_JWKS_URL, not both (keys come from the JWKS when it is set)")
+        if (self.jwt_public_key or self.jwt_jwks_url) and not public:
+            given = "JWT_PUBLIC_KEY" if self.jwt_public_key else "JWT_JWKS_URL"
+            raise SettingsError(f"{given} is set but JWT_ALGORITHMS ({','.join(self.jwt_algorithms)}) names no "
+                                "public-key algorithm; add one, e.g. JWT_ALGORITHMS=RS256")
+        if hmac and not self.jwt_secret:
+            raise SettingsError(f"JWT_ALGORITHMS includes {hmac[0]}, which needs JWT_SECRET (required in production; "
+                                "or accept only public-key algorithms, e.g. JWT_ALGORITHMS=RS256)")
+        if hmac and len(self.jwt_secret) < 32:
+            raise SettingsError("JWT_SECRET must be at least 32 characters")
+        if public and not (self.jwt_public_key or self.jwt_jwks_url):
+            raise SettingsError(f"JWT_ALGORITHMS includes {public[0]}, which needs JWT_PUBLIC_KEY or JWT_JWKS_URL")
+        if self.jwt_jwks_url and not self.jwt_jwks_url.startswith(("http://", "https://")):
+            raise SettingsError(f"JWT_JWKS_URL must be an http(s) URL, got {self.jwt_jwks_url!r}")
+        for name in public if self.jwt_public_key else ():
+            try:
+                get_default_algorithms()[name].prepare_key(self.jwt_public_key)
+            except (PyJWTError, ValueError, TypeError):
+                raise SettingsError(f"JWT_PUBLIC_KEY is not a PEM public key that {name} can use") from None
 
     @property
     def development(self) -> bool:

@@ -9,6 +9,7 @@ behave like one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from gateway.idempotency import Claimed, Mismatch, Outcome, Replay
 from gateway.ratelimit import Decision
 
 PREFIX = "otg:"
+logger = logging.getLogger("gateway.stores")
 
 
 class TrackingCache(Protocol):
@@ -87,16 +89,54 @@ class RedisTrackingCache:
             return
 
 
+_REMEMBER = """
+-- KEYS[1]: the document, KEYS[2]: this hour's count of new documents. ARGV: query, ttl, new per hour.
+if redis.call('EXPIRE', KEYS[1], ARGV[2]) == 1 then return 1 end
+local stored = redis.call('INCR', KEYS[2])
+if stored == 1 then redis.call('EXPIRE', KEYS[2], 3600) end
+if stored > tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
 class RedisQueryStore:
-    def __init__(self, client: aioredis.Redis, ttl: int = 7 * 24 * 3600) -> None:
-        self.client, self.ttl = client, ttl
+    """Persisted queries shared by every replica. A document is kept for ``ttl`` seconds after its last
+    use, and at most ``new_per_hour`` new documents are stored per hour across replicas: each is a valid
+    document (the endpoint stores nothing else) of at most MAX_DOCUMENT_LENGTH characters, but a client
+    can write endless valid variants, and this bounds what they take in Redis. Past the budget a document
+    still runs; it is just not remembered, so its clients keep sending its text.
+
+    The store only saves a round trip, so an outage degrades to the protocol's own fallback: a lookup
+    that fails is a miss (the client re-sends the full query) and a write that fails is skipped."""
+
+    def __init__(self, client: aioredis.Redis, ttl: int = 24 * 3600, new_per_hour: int = 500,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client, self.ttl, self.new_per_hour, self.clock = client, ttl, new_per_hour, clock
+        self._remember = client.register_script(_REMEMBER)
 
     async def get(self, digest: str) -> str | None:
-        value = await self.client.get(f"{PREFIX}apq:{digest}")
+        key = f"{PREFIX}apq:{digest}"
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.expire(key, self.ttl)  # in use: keep it another ttl
+                value, _ = await pipe.execute()
+        except (aioredis.RedisError, OSError) as error:
+            logger.warning("persisted query lookup failed, answered as not found (%s)", type(error).__name__)
+            return None
         return _bytes(value).decode() if value is not None else None
 
     async def put(self, digest: str, query: str) -> None:
-        await self.client.set(f"{PREFIX}apq:{digest}", query.encode(), ex=self.ttl)
+        hour = f"{PREFIX}apq-new:{int(self.clock() // 3600)}"
+        try:
+            stored = await self._remember(keys=[f"{PREFIX}apq:{digest}", hour],
+                                          args=[query.encode(), self.ttl, self.new_per_hour])
+        except (aioredis.RedisError, OSError) as error:
+            logger.warning("persisted query not stored (%s)", type(error).__name__)
+            return
+        if not int(stored):
+            logger.warning("persisted query not stored: %d new documents this hour already", self.new_per_hour)
 
 
 _BUCKET = """

@@ -22,13 +22,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import gateway.auth
 from gateway.app import create_app
 from gateway.auth import Role
 from gateway.schema import schema
-from gateway.settings import Mode
+from gateway.settings import Mode, Settings, SettingsError
 from tests.hardening_support import PRODUCTION, assert_no_upstream_call, only_error
 from tests.harness import ALICE, BOB, Gateway, running_gateway, settings_for
 from tests.upstreams import MockUpstreams
@@ -305,6 +305,100 @@ async def test_a_jwks_outage_after_the_ttl_keeps_serving_cached_keys_without_a_f
         assert jwks.fetches <= 2, jwks.fetches
 
 
+def _ec_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {**jwk, "kid": kid, "use": "sig", "alg": "ES256"}
+
+
+def _with_header(token: str, **header: Any) -> str:
+    """The token with its header rewritten (the signature no longer matches, as an attacker's would not)."""
+    return _b64(json.dumps({"typ": "JWT", **header}).encode()) + token[token.index("."):]
+
+
+async def test_hs256_beside_a_jwks_is_verified_with_the_secret_and_no_token_is_ever_a_500(
+        mocks: MockUpstreams, jwks_clock: Clock) -> None:
+    """HS256 and RS256 both accepted, RS256 keys from a JWKS: an HS256 token never meets a public key (PyJWT
+    raised TypeError for that: a bare 500 before the rate limiter), and every token that cannot be verified
+    is UNAUTHENTICATED, as a real server answers it."""
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    settings = {**_jwks_settings(Jwks([])), "jwt_secret": PRODUCTION["jwt_secret"],
+                "jwt_algorithms": ("HS256", "RS256", "ES256")}
+    async with _jwks(_jwk(KEY_1, "k1"), _ec_jwk(ec_key, "k-ec")) as jwks, \
+            _raw_client(mocks, **{**settings, "jwt_jwks_url": jwks.url}) as (client, gw):
+        async def viewer(token: str) -> dict[str, Any]:
+            response = await client.post("/graphql", json={"query": VIEWER},
+                                         headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200 and response.headers["x-request-id"], response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        hs256 = jwt.encode(_claims(gw), PRODUCTION["jwt_secret"], algorithm="HS256")
+        _accepted(await viewer(hs256))
+        _accepted(await viewer(jwt.encode(_claims(gw), PRODUCTION["jwt_secret"], algorithm="HS256",
+                                          headers={"kid": "k1"})))  # a kid does not send HS256 to the JWKS
+        assert jwks.fetches == 0
+        _accepted(await viewer(_rs256(gw, KEY_1, "k1")))
+        _accepted(await viewer(jwt.encode(_claims(gw), ec_key, algorithm="ES256", headers={"kid": "k-ec"})))
+        unverifiable = {
+            "HS256 signed with the JWKS key's PEM": _hs256_by_hand(_claims(gw), _pem(KEY_1).encode()),
+            "HS256 with another secret": jwt.encode(_claims(gw), "another-secret-that-is-long-enough-0123456789",
+                                                    algorithm="HS256"),
+            "RS256 naming the EC key": _rs256(gw, KEY_1, "k-ec"),
+            "ES256 naming the RSA key": jwt.encode(_claims(gw), ec_key, algorithm="ES256", headers={"kid": "k1"}),
+            "RS384, not accepted": jwt.encode(_claims(gw), KEY_1, algorithm="RS384", headers={"kid": "k1"}),
+            "alg as a list": _with_header(hs256, alg=["HS256"]),
+            "alg as a number": _with_header(hs256, alg=256),
+            "kid as a list": _with_header(_rs256(gw, KEY_1, "k1"), alg="RS256", kid=["k1"]),
+            "kid as an object": _with_header(_rs256(gw, KEY_1, "k1"), alg="RS256", kid={"k": 1}),
+            "header not an object": _b64(b"[1]") + hs256[hs256.index("."):],
+        }
+        for case, token in unverifiable.items():
+            body = await viewer(token)
+            assert body["data"] is None and only_error(body)["extensions"] == {"code": "UNAUTHENTICATED"}, case
+        assert jwks.fetches == 1
+
+
+async def test_an_unverifiable_token_is_still_rate_limited(mocks: MockUpstreams) -> None:
+    # The refusal comes after the limiter, like any request's: a flood of bad tokens is not free.
+    async with running_gateway(mocks, rate_limit_per_minute=1, rate_limit_burst=2) as gw:
+        forged = _hs256_by_hand(_claims(gw), b"not-the-secret")
+        statuses = [(await gw.client.post("/graphql", json={"query": VIEWER},
+                                          headers={"Authorization": f"Bearer {forged}"})).status_code
+                    for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"JWT_ALGORITHMS": "none"}, "JWT_ALGORITHMS: none not supported"),
+    ({"JWT_ALGORITHMS": "HS256,RS257"}, "JWT_ALGORITHMS: RS257 not supported"),
+    ({"JWT_ALGORITHMS": " , "}, "JWT_ALGORITHMS must name at least one"),
+    ({"JWT_ALGORITHMS": "RS256"}, "JWT_ALGORITHMS includes RS256, which needs JWT_PUBLIC_KEY or JWT_JWKS_URL"),
+    ({"JWT_ALGORITHMS": "HS256,ES256", "JWT_SECRET": "x" * 40}, "includes ES256, which needs JWT_PUBLIC_KEY"),
+    ({"JWT_ALGORITHMS": "RS256,HS512", "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+     "JWT_ALGORITHMS includes HS512, which needs JWT_SECRET"),
+    ({"JWT_JWKS_URL": "https://issuer.example/jwks.json"}, "JWT_JWKS_URL is set but JWT_ALGORITHMS \\(HS256\\) names"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_JWKS_URL": "ftp://issuer.example/jwks"}, "JWT_JWKS_URL must be an http"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": "not a pem"}, "JWT_PUBLIC_KEY is not a PEM public key"),
+    ({"JWT_ALGORITHMS": "ES256", "JWT_PUBLIC_KEY": _pem(KEY_1)}, "not a PEM public key that ES256 can use"),
+    ({"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": _pem(KEY_1), "JWT_JWKS_URL": "https://issuer.example/jwks"},
+     "not both"),
+], ids=lambda value: "" if isinstance(value, str) else ",".join(f"{k}={v[:12]}" for k, v in value.items()))
+def test_token_settings_are_checked_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env={"GATEWAY_MODE": "production", **env}, dotenv=None)
+
+
+@pytest.mark.parametrize("env", [
+    {"JWT_SECRET": "x" * 40},
+    {"JWT_ALGORITHMS": "RS256", "JWT_PUBLIC_KEY": "PEM"},
+    {"JWT_ALGORITHMS": "RS256,PS256,ES256", "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+    {"JWT_ALGORITHMS": "HS256,RS256", "JWT_SECRET": "x" * 40, "JWT_JWKS_URL": "https://issuer.example/jwks.json"},
+], ids=["hs256", "rs256-pem", "jwks", "mixed"])
+def test_token_settings_that_fit_start(env: dict[str, str]) -> None:
+    env = {k: _pem(KEY_1) if v == "PEM" else v for k, v in env.items()}
+    assert Settings.from_env(env={"GATEWAY_MODE": "production", **env}, dotenv=None).jwt_algorithms
+
+
 # -- no token material in the logs ----------------------------------------------------------------------
 
 async def test_no_token_material_reaches_the_logs(mocks: MockUpstreams, caplog: pytest.LogCaptureFixture,
@@ -526,3 +620,124 @@ async def test_every_mutation_refuses_other_peoples_orders_and_the_wrong_role_wi
     allowed = await gateway.query(entry.document, variables(entry.order_id), **owner)
     assert "errors" not in allowed, allowed
     assert allowed["data"][field_name]["order"]["id"] == entry.order_id
+
+
+# -- cross-object ids: the viewer's own order, someone else's return, cancellation, package or line item ------
+
+FULL_PAYLOAD = "{ replayed userErrors { code field message } order { id } }"
+
+
+@dataclass(frozen=True)
+class CrossObject:
+    """A mutation on the actor's own order naming a real id that belongs elsewhere (another buyer's, another
+    shop's, or another order's); ``own`` is the right id, for the control (None: the order has none)."""
+
+    mutation: str
+    actor: dict[str, Any]
+    order_id: str
+    input: Callable[[str], dict[str, Any]]
+    foreign: str
+    unknown: str
+    own: str | None
+
+
+def _returned(line_item: str) -> list[dict[str, str]]:
+    return [{"lineItemId": line_item, "reason": "DOES_NOT_FIT"}]
+
+
+OLIVIA_ = {"as_": "buyer-uk-olivia"}
+CROSS_OBJECTS: dict[str, CrossObject] = {
+    "addItemsToReturn, Olivia's returnId": CrossObject(
+        "addItemsToReturn", {"as_": ALICE}, "ord-us-return-in-progress",
+        lambda id_: {"returnId": id_, "items": _returned("ord-us-return-in-progress-l3")},
+        "cmb-uk-return-in-progress-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "addItemsToReturn, Olivia's lineItemId": CrossObject(
+        "addItemsToReturn", {"as_": ALICE}, "ord-us-return-in-progress",
+        lambda id_: {"returnId": "cmb-us-return-in-progress-1", "items": _returned(id_)},
+        "ord-uk-return-in-progress-l3", "ord-us-return-in-progress-l9", "ord-us-return-in-progress-l3"),
+    "cancelReturn, Olivia's returnId": CrossObject(
+        "cancelReturn", {"as_": ALICE}, "ord-us-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-uk-return-in-progress-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "cancelReturn, Alice's returnId (as Olivia)": CrossObject(
+        "cancelReturn", OLIVIA_, "ord-uk-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-us-return-in-progress-1", "cmb-uk-return-in-progress-9", "cmb-uk-return-in-progress-1"),
+    "cancelReturn, the returnId of another of Alice's orders": CrossObject(
+        "cancelReturn", {"as_": ALICE}, "ord-us-return-in-progress", lambda id_: {"returnId": id_},
+        "cmb-us-not-received-1", "cmb-us-return-in-progress-9", "cmb-us-return-in-progress-1"),
+    "requestReturn, Olivia's lineItemId": CrossObject(
+        "requestReturn", {"as_": ALICE}, "ord-us-delivered", lambda id_: {"items": _returned(id_)},
+        "ord-uk-delivered-l1", "ord-us-delivered-l9", "ord-us-delivered-l1"),
+    "cancelItems, Olivia's lineItemId": CrossObject(
+        "cancelItems", {"as_": ALICE}, "ord-us-awaiting-shipment",
+        lambda id_: {"reason": "NO_LONGER_NEEDED", "items": [{"lineItemId": id_}]},
+        "ord-uk-awaiting-shipment-l1", "ord-us-awaiting-shipment-l9", "ord-us-awaiting-shipment-l1"),
+    "reportNotReceived, Olivia's packageId": CrossObject(
+        "reportNotReceived", {"as_": ALICE}, "ord-us-delivered", lambda id_: {"packageId": id_},
+        "pkg-uk-delivered-1", "pkg-us-delivered-9", "pkg-us-delivered-1"),
+    "reportLate, Olivia's packageId": CrossObject(
+        "reportLate", {"as_": ALICE}, "ord-us-late", lambda id_: {"packageId": id_},
+        "pkg-uk-late-1", "pkg-us-late-9", "pkg-us-late-1"),
+    "approveReturn, another shop's pending returnId": CrossObject(
+        "approveReturn", _as_seller(THREADLINE), "ord-us-not-received", lambda id_: {"returnId": id_},
+        "cmb-uk-not-received-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "approveReturn, the returnId of another of the shop's orders": CrossObject(
+        "approveReturn", _as_seller(THREADLINE), "ord-us-not-received", lambda id_: {"returnId": id_},
+        "cmb-us-return-in-progress-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "rejectReturn, another shop's pending returnId": CrossObject(
+        "rejectReturn", _as_seller(THREADLINE), "ord-us-not-received",
+        lambda id_: {"returnId": id_, "reason": "no"},
+        "cmb-uk-not-received-1", "cmb-us-not-received-9", "cmb-us-not-received-1"),
+    "respondToCancellation, Olivia's cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(HEARTH), "ord-us-cancel-requested",
+        lambda id_: {"cancellationId": id_, "accept": True},
+        "cxl-uk-cancelled-by-buyer-1", "cxl-us-cancel-requested-9", "cxl-us-cancel-requested-1"),
+    "respondToCancellation, another shop's cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(HEARTH), "ord-us-cancel-requested",
+        lambda id_: {"cancellationId": id_, "accept": False, "reason": "shipped already"},
+        "cxl-us-cancelled-by-buyer-1", "cxl-us-cancel-requested-9", "cxl-us-cancel-requested-1"),
+    "respondToCancellation, another shop's PENDING cancellationId": CrossObject(
+        "respondToCancellation", _as_seller(THREADLINE), "ord-us-in-transit",
+        lambda id_: {"cancellationId": id_, "accept": True},
+        "cxl-us-cancel-requested-1", "cxl-us-in-transit-1", None),
+}
+
+
+def test_every_mutation_taking_another_objects_id_is_covered_below() -> None:
+    mutation_type = schema._schema.mutation_type
+    assert mutation_type is not None
+    id_fields = {"returnId", "cancellationId", "packageId", "lineItemId"}
+
+    def takes_an_id(type_: Any) -> bool:
+        named = type_
+        while hasattr(named, "of_type"):
+            named = named.of_type
+        fields = getattr(named, "fields", {})
+        return any(name in id_fields or takes_an_id(f.type) for name, f in fields.items())
+
+    taking = {name for name, f in mutation_type.fields.items() if takes_an_id(f.args["input"].type)}
+    assert taking == {c.mutation for c in CROSS_OBJECTS.values()}
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_OBJECTS))
+async def test_a_real_id_from_elsewhere_on_ones_own_order_answers_like_an_unknown_id_without_a_write(
+        mocks: MockUpstreams, gateway: Gateway, case: str) -> None:
+    entry = CROSS_OBJECTS[case]
+    document = MUTATIONS[entry.mutation].document.replace(PAYLOAD, FULL_PAYLOAD)
+    keys = iter(range(10))
+
+    def variables(id_: str) -> dict[str, Any]:
+        return {"input": {"orderId": entry.order_id, "idempotencyKey": f"cross-{entry.mutation}-{next(keys)}",
+                          **entry.input(id_)}}
+
+    await mocks.reset_counters()
+    foreign = await gateway.query(document, variables(entry.foreign), **entry.actor)
+    unknown = await gateway.query(document, variables(entry.unknown), **entry.actor)
+    assert _blank(foreign, entry.foreign) == _blank(unknown, entry.unknown), (foreign, unknown)
+    payload = foreign["data"][entry.mutation] if foreign.get("data") else None
+    assert "errors" in foreign or payload["userErrors"], foreign
+    assert await _writes(mocks) == {}
+    if entry.own is not None:
+        # The control: the right id, on the same order, by the same actor, gets through.
+        allowed = await gateway.query(document, variables(entry.own), **entry.actor)
+        assert "errors" not in allowed and allowed["data"][entry.mutation]["userErrors"] == [], allowed
+        assert await _writes(mocks) != {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from graphql import OperationDefinitionNode, parse
@@ -163,6 +164,39 @@ async def test_a_cost_limit_between_one_order_and_fifty_refuses_only_the_fifty(m
         small = FIFTY_ORDERS.replace("first: 50", "first: 2")
         assert _cost(small) <= between
         assert "errors" not in await gw.query(small)
+
+
+BY_DEFAULT = f"query Page($n: Int = 50) {{ orders(first: $n) {{ nodes {{ {SELECTION} }} }} }}"
+
+
+def test_a_page_size_costs_the_same_as_a_literal_a_variable_or_a_variables_default() -> None:
+    fifty = _cost(FIFTY_ORDERS)
+    assert _cost(BY_DEFAULT) == _cost(BY_DEFAULT, {"n": 50}) == _cost(BY_DEFAULT, {"n": 50.0}) == fifty
+    assert _cost(BY_DEFAULT, {"n": 2}) == _cost(FIFTY_ORDERS.replace("first: 50", "first: 2"))
+    # A value coercion will refuse costs like the default, so that the cost stays one per page size.
+    assert _cost(BY_DEFAULT, {"n": "2"}) == _cost(BY_DEFAULT, {"n": None}) == fifty
+    # Without a default, a variable left out is the argument's own default page.
+    assert _cost(BY_DEFAULT.replace("Int = 50", "Int")) == _cost(FIFTY_ORDERS.replace("first: 50", "first: 10"))
+
+
+async def test_a_variables_default_page_size_does_not_escape_the_cost_limit(mocks: MockUpstreams) -> None:
+    one, fifty = _cost(ONE_ORDER), _cost(FIFTY_ORDERS)
+    between = (one + fifty) // 2
+    async with running_gateway(mocks, max_cost=between) as gw:
+        async def post(variables: dict[str, Any]) -> httpx.Response:
+            return await gw.client.post("/graphql", json={"query": BY_DEFAULT, "variables": variables}, headers={
+                "Authorization": f"Bearer {gw.token()}", "Accept": GRAPHQL_RESPONSE})
+
+        # A page size the Int coercion refuses comes first, so that a cost cached for it cannot let the
+        # default through afterwards.
+        assert_refused(await post({"n": "x"}), 400, "COST_LIMIT_EXCEEDED")
+        for variables in ({}, {"n": 50}, {"n": 50.0}):
+            refused = assert_refused(await post(variables), 400, "COST_LIMIT_EXCEEDED")
+            assert only_error(refused)["extensions"] == {"code": "COST_LIMIT_EXCEEDED", "limit": between,
+                                                         "actual": fifty}, variables
+        await assert_no_upstream_call(mocks)
+        small = await post({"n": 2})
+        assert small.status_code == 200 and "errors" not in small.json(), small.text
 
 
 def test_check_cost_returns_the_estimate_and_refuses_above_the_limit() -> None:

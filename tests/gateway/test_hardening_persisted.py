@@ -3,8 +3,10 @@ safelist mode (Apollo manifest or {hash: query}) refusing anything unregistered 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,10 @@ import pytest
 from gateway.app import create_app
 from gateway.persisted import load_safelist
 from gateway.settings import Mode, Settings, SettingsError
+from gateway.stores import RedisQueryStore, connect
 from tests.hardening_support import GRAPHQL_RESPONSE, JSON, assert_no_upstream_call, assert_refused, only_error
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
+from tests.redis_server import redis_server
 from tests.upstreams import MockUpstreams
 
 ORDER = "query Order($id: ID!) { order(id: $id) { id status } }"
@@ -136,6 +140,60 @@ async def test_with_persisted_queries_off_a_hash_is_not_supported(mocks: MockUps
         await assert_no_upstream_call(mocks)
         # Plain queries still run.
         assert (await _post(gw, {"query": ORDER, "variables": VARS})).json() == ANSWER
+
+
+async def test_apq_with_its_redis_store_down_degrades_to_the_protocols_fallback(
+        mocks: MockUpstreams, caplog: pytest.LogCaptureFixture) -> None:
+    """The store only saves a round trip: when Redis goes away mid-run, a lookup is a miss (the client then
+    re-sends the full query, as APQ clients do) and a failed write is skipped; every request is still
+    answered in JSON, with its request id and its access-log line (it was a bare 500 without any)."""
+    caplog.set_level(logging.INFO)
+    digest = _sha(ORDER)
+    with contextlib.ExitStack() as redis:
+        url = redis.enter_context(redis_server())
+        async with running_gateway(mocks, redis_url=url, rate_limit_per_minute=600, rate_limit_burst=100) as gw:
+            assert (await _post(gw, {"query": ORDER, "extensions": _ext(digest), "variables": VARS})).json() == ANSWER
+            assert (await _post(gw, {"extensions": _ext(digest), "variables": VARS})).json() == ANSWER
+            redis.close()  # the redis-server process is stopped; the gateway keeps running
+            caplog.clear()
+            answered: list[httpx.Response] = []
+            for accept in (JSON, GRAPHQL_RESPONSE):
+                missed = await _post(gw, {"extensions": _ext(digest), "variables": VARS}, accept)
+                assert missed.status_code == 200, missed.text
+                assert missed.json() == {"errors": [{"message": "PersistedQueryNotFound",
+                                                     "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+                resent = await _post(gw, {"query": ORDER, "extensions": _ext(digest), "variables": VARS}, accept)
+                assert resent.status_code == 200 and resent.json() == ANSWER, resent.text
+                answered += [missed, resent]
+    logged = [r.fields for r in caplog.records if r.name == "gateway.access"]  # type: ignore[attr-defined]
+    assert [(f["request_id"], f["status"]) for f in logged] == [(r.headers["x-request-id"], 200) for r in answered]
+    store = [r.getMessage() for r in caplog.records if r.name == "gateway.stores"]
+    assert "persisted query lookup failed, answered as not found (ConnectionError)" in store, store
+    assert "persisted query not stored (ConnectionError)" in store, store
+
+
+async def test_the_redis_store_bounds_new_documents_per_hour_and_keeps_those_in_use() -> None:
+    """Only valid documents are stored, but a client can write endless valid variants (whitespace alone):
+    at most `new_per_hour` new ones are remembered per hour; past that a document runs, it is just not
+    kept. A document in use stays, each lookup giving it another TTL."""
+    now = [10 * 3600.0]
+    with redis_server() as url:
+        client = connect(url)
+        try:
+            store = RedisQueryStore(client, ttl=600, new_per_hour=2, clock=lambda: now[0])
+            variants = ["{ viewer { id } }" + " " * n for n in range(4)]
+            for variant in variants:
+                await store.put(_sha(variant), variant)
+            await store.put(_sha(variants[0]), variants[0])  # known already: not a new document
+            assert [await store.get(_sha(v)) for v in variants] == [*variants[:2], None, None]
+            now[0] += 3600  # the next hour has a budget of its own
+            await store.put(_sha(variants[2]), variants[2])
+            assert await store.get(_sha(variants[2])) == variants[2]
+            await client.expire(f"otg:apq:{_sha(variants[0])}", 5)
+            assert await store.get(_sha(variants[0])) == variants[0]
+            assert await client.ttl(f"otg:apq:{_sha(variants[0])}") > 500
+        finally:
+            await client.aclose()
 
 
 # -- safelist ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLError
 
+import gateway.schema.order
 from gateway.errors import NotFound
 from gateway.execution import format_error
 from tests.hardening_support import (
@@ -167,6 +168,38 @@ def test_an_expected_error_is_never_masked() -> None:
     for mask in (True, False):
         assert format_error(expected, mask=mask, correlation_id="c") == {
             "message": "order x not found", "path": ["order"], "extensions": {"code": "NOT_FOUND"}}
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled plan", "graphql-core"])
+async def test_a_resolver_that_fails_unexpectedly_is_masked_over_http_in_production(
+        mocks: MockUpstreams, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        compiled: bool) -> None:
+    def broken(*args: Any) -> None:
+        raise ValueError("password=hunter2 at /src/gateway/secret.py")
+
+    monkeypatch.setattr(gateway.schema.order, "promised_date", broken)
+    query = '{ order(id: "ord-us-in-transit") { id promisedDeliveryDate } }'
+    async with running_gateway(mocks, **PRODUCTION, compiled_execution=compiled) as gw:
+        with caplog.at_level(logging.ERROR, logger="gateway.errors"):
+            generated = await gw.post(query)
+            given = await gw.post(query, headers={"X-Request-Id": "client-req-42", "Accept": GRAPHQL_RESPONSE})
+    for response in (generated, given):
+        request_id = response.headers["x-request-id"]
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["data"] == {"order": {"id": "ord-us-in-transit", "promisedDeliveryDate": None}}
+        assert only_error(body) == {
+            "message": f"Unexpected error. Correlation id: {request_id}",
+            "locations": [{"line": 1, "column": 39}], "path": ["order", "promisedDeliveryDate"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "correlationId": request_id}}
+        assert_no_leak(response)
+        for internal in ("hunter2", "ValueError", "secret.py", "promised_date", "broken"):
+            assert internal not in response.text, internal
+    assert given.headers["x-request-id"] == "client-req-42"
+    # The log has it all, under each request's correlation id.
+    logged = [r for r in caplog.records if r.name == "gateway.errors"]
+    assert [r.args[0] for r in logged] == [generated.headers["x-request-id"], "client-req-42"]  # type: ignore[index]
+    assert all(r.exc_info and "hunter2" in str(r.exc_info[1]) for r in logged)
 
 
 async def test_not_found_keeps_its_message_through_http_in_production(mocks: MockUpstreams,

@@ -6,7 +6,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
+
 from gateway.settings import Mode
+from tests.hardening_support import GRAPHQL_RESPONSE, only_error
 from tests.servers import running_server
 from tests.upstreams import MockUpstreams
 
@@ -31,10 +34,34 @@ async def test_the_graphql_http_audit_reports_no_failures_and_no_warnings(mocks:
     assert [r for r in results if r["status"] != "ok"] == []
 
 
-async def test_in_production_only_the_checks_that_need_introspection_differ(mocks: MockUpstreams) -> None:
-    """The audit's variables checks query `__type(name:)`, which production refuses by design
-    (introspection is off). Everything else still passes; nothing fails."""
+# The audit's four {variables} checks query `__type(name: $name)`: introspection, which production refuses
+# by design (GRAPHQL_VALIDATION_FAILED). Exactly these differ; every other check passes.
+INTROSPECTION_CHECKS = {
+    "28B9": ("MUST allow map {variables} parameter when accepting application/json", "error"),
+    "2EA1": ("SHOULD allow map {variables} parameter when accepting application/graphql-response+json", "warn"),
+    "6A70": ("MAY allow URL-encoded JSON string {variables} parameter in GETs when accepting application/json",
+             "notice"),
+    "D6D5": ("MAY allow URL-encoded JSON string {variables} parameter in GETs when accepting "
+             "application/graphql-response+json", "notice"),
+}
+AUDIT_QUERY = "query Type($name: String!) { __type(name: $name) { name } }"
+
+
+async def test_in_production_exactly_the_checks_that_need_introspection_differ(mocks: MockUpstreams) -> None:
     async with running_server(mocks, mode=Mode.PRODUCTION) as url:
         results = await _audit(url)
-    differing = [r for r in results if r["status"] != "ok"]
-    assert len(differing) <= 4 and all("{variables}" in r["name"] for r in differing), differing
+        async with httpx.AsyncClient(base_url=url) as client:
+            # Why: the audit's own request is refused for its introspection, not for its variables...
+            audited = await client.post("/graphql", json={"query": AUDIT_QUERY, "variables": {"name": "sometype"}})
+            # ...and the same variables, in a POST body or a GET's URL, work for any other query.
+            variables = {"query": "query Type($show: Boolean!) { t: __typename @include(if: $show) }",
+                         "variables": {"show": True}}
+            posted = await client.post("/graphql", json=variables, headers={"Accept": GRAPHQL_RESPONSE})
+            got = await client.get("/graphql", params={**variables, "variables": json.dumps(variables["variables"])})
+    differing = {r["id"]: (r["name"], r["status"]) for r in results if r["status"] != "ok"}
+    assert differing == INTROSPECTION_CHECKS
+    assert audited.status_code == 200, audited.text
+    error = only_error(audited.json())
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" and "introspection" in error["message"]
+    for response in (posted, got):
+        assert response.status_code == 200 and response.json() == {"data": {"t": "Query"}}, response.text
