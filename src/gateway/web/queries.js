@@ -4,10 +4,11 @@
 // schema, so keep to one shape: `export const NAME = /* GraphQL */ `...`;`, where `${OTHER}` may
 // only splice in another constant of this file (the order fragment is shared by the order page and
 // every mutation, so the page re-renders from the mutation's answer without a second request).
+// Dates are formatted in each order's own `locale` and `timeZone`, and every label is the API's.
 
 export const ORDER_FIELDS = /* GraphQL */ `
 fragment OrderFields on Order {
-  id market currency placedAt displayStatus statusLabel
+  id market locale timeZone currency placedAt displayStatus statusLabel
   seller { name }
   deliveryMethod promisedDeliveryDate freeCancellationUntil
   shippingAddress { name line1 line2 city region postalCode country }
@@ -52,7 +53,7 @@ query History($first: Int!, $after: String) {
   orders(first: $first, after: $after) {
     edges {
       node {
-        id market placedAt displayStatus statusLabel
+        id market locale timeZone placedAt displayStatus statusLabel
         seller { name }
         totals { total { formatted } }
         lineItems { name quantity }
@@ -63,7 +64,10 @@ query History($first: Int!, $after: String) {
 }`;
 
 export const ORDER = /* GraphQL */ `
-query Order($id: ID!) { order(id: $id) { ...OrderFields } }
+query Order($id: ID!) {
+  order(id: $id) { ...OrderFields }
+  cancelReasons { code label }
+}
 ${ORDER_FIELDS}`;
 
 // What every after-sales mutation answers: refusals as data, the return's next steps, the order anew.
