@@ -3,6 +3,7 @@ subprocess on free ports) and `make token` from a fresh clone, with no GATEWAY_*
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -90,6 +91,17 @@ class DevRun:
         self.process.send_signal(sig)
         return self.process.wait(30)
 
+    def end(self) -> None:
+        """However the test went: stop it as a developer would, then make sure nothing of it is left."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+        # Its own session holds the gateway and its mocks child: a leftover of either goes with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
 
 def _start(tmp: Path, **env: str) -> DevRun:
     port, *mocks = _free_ports(4)
@@ -98,13 +110,12 @@ def _start(tmp: Path, **env: str) -> DevRun:
     # cwd is an empty directory, as a fresh clone has no .env for Settings to read.
     with out.open("wb") as stdout, (tmp / "stderr.txt").open("wb") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "gateway.dev"], cwd=tmp, env=variables,
-                                   stdout=stdout, stderr=stderr)
+                                   stdout=stdout, stderr=stderr, start_new_session=True)
     run = DevRun(process, f"http://127.0.0.1:{port}", mocks, out)
     deadline = time.monotonic() + 60
     while not (_listening(port) and _get(f"{run.base}/healthz")[0] == 200):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(10)
+            run.end()
             pytest.fail(f"make run did not come up: {(tmp / 'stderr.txt').read_text()[-2000:]}", pytrace=False)
         time.sleep(0.1)
     return run
@@ -117,9 +128,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
     try:
         yield run
     finally:
-        if run.process.poll() is None:
-            run.process.kill()
-            run.process.wait(10)
+        run.end()
 
 
 def test_make_run_prints_graphiql_the_reference_page_and_tokens_it_accepts(dev: DevRun) -> None:
@@ -205,6 +214,4 @@ def test_make_run_stops_cleanly_mocks_included(tmp_path: Path, sig: signal.Signa
         assert not any(_listening(port) for port in run.mock_ports)
         assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
     finally:
-        if run.process.poll() is None:
-            run.process.kill()
-            run.process.wait(10)
+        run.end()
