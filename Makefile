@@ -69,9 +69,12 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m gateway.cli schema > schema.graphql
 
-## token: mint a development token (ROLE=buyer|seller SUBJECT=buyer-us-alice)
+## token: mint a development token (ROLE=buyer|seller SUBJECT=buyer-us-alice, and SHOP=<shop id> for a seller)
+# Development mode, like `make run`'s gateway, so it works from a fresh clone: the token is signed with
+# the development secret (or JWT_SECRET when one is set) and only a development gateway accepts it.
 token: $(STAMP)
-	$(BIN)/python -m gateway.cli token --role $${ROLE:-buyer} --subject $${SUBJECT:-buyer-us-alice}
+	@GATEWAY_MODE=development $(BIN)/python -m gateway.cli token --role $${ROLE:-buyer} \
+		--subject $${SUBJECT:-buyer-us-alice} $${SHOP:+--shop "$$SHOP"}
 
 # -- benchmark -------------------------------------------------------------------------------------
 

@@ -24,3 +24,11 @@ def test_the_settings_table_and_scenario_list_are_generated_from_the_code() -> N
     for name, body in generated_sections().items():
         assert found.get(name) == body, (
             f"README section {name!r} drifted: run `.venv/bin/python -m tests.readme_examples`")
+
+
+def test_the_reference_page_queries_in_the_readme_are_the_ones_it_sends() -> None:
+    from tests.web.queries import README_BLOCK, readme_block
+
+    assert blocks(README.read_text()).get(README_BLOCK) == readme_block(), (
+        "README's reference page queries drifted from src/gateway/web/queries.js: "
+        "run `.venv/bin/python -m tests.web.queries`")

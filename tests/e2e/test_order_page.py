@@ -300,7 +300,12 @@ def test_cancelling_an_order_in_the_free_hour(page: Page, stack: Stack) -> None:
     panel = page.get_by_role("region", name="Cancel order")
     panel.get_by_role("button", name="Cancel order").click()
     expect(panel.get_by_role("alert")).to_contain_text("Choose a reason.")
-    panel.get_by_label("Why are you cancelling?").select_option(label="I ordered it by mistake")
+    # The reasons offered are the API's, worded as the API words them.
+    offered = stack.graphql("buyer-us-alice", "{ cancelReasons { code label } }")["cancelReasons"]
+    options = panel.get_by_label("Why are you cancelling?").locator("option:not([value=''])")
+    expect(options).to_have_text([r["label"] for r in offered])
+    assert options.evaluate_all("os => os.map(o => o.value)") == [r["code"] for r in offered]
+    panel.get_by_label("Why are you cancelling?").select_option(label="Ordered by mistake")
     panel.get_by_role("button", name="Cancel order").click()
     expect(page.get_by_role("status").filter(has_text="Your order is cancelled.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Cancel"))

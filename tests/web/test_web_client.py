@@ -42,3 +42,13 @@ def test_everything_is_served_from_the_gateway_itself() -> None:
         assert not re.search(r"""(import|from)\s*\(?\s*["']https?:""", text), f"{path.name} imports something remote"
         assert "@import url(http" not in text
     assert {"index.html", "app.js", "styles.css", "queries.js"} <= {p.name for p in WEB.iterdir()}
+
+
+def test_the_scripts_keep_no_copy_of_what_the_api_answers() -> None:
+    # Time zones and locales come with each order (Order.timeZone, Order.locale), and cancellation
+    # reasons with their labels from Query.cancelReasons: a copy here would drift from the gateway's.
+    for path in WEB.glob("*.js"):
+        text = path.read_text()
+        assert not re.search(r"""['"](America|Europe|Asia|Africa|Australia|Pacific|Etc)/\w+""", text), path.name
+        assert not re.search(r"""['"]en-(US|GB)['"]""", text), path.name
+        assert not re.search(r"\b(NO_LONGER_NEEDED|ORDERED_BY_MISTAKE|FOUND_BETTER_PRICE)\b", text), path.name

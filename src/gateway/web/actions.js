@@ -3,24 +3,14 @@
 
 import { graphql, idempotencyKey } from './api.js';
 import { h, nodes, uid } from './dom.js';
-import { market, when } from './format.js';
+import { countryName, market, when } from './format.js';
 import * as Q from './queries.js';
 
+// The page's own headings for the API's reason categories (each reason's label is the API's).
 const REASON_GROUPS = {
   CHANGE_OF_MIND: 'Changed my mind',
   FAULTY: 'Faulty, damaged or not as described',
   DELIVERY: 'Delivery problem',
-};
-
-// The schema has no labels for cancellation reasons (OUT_OF_STOCK is the seller's, so not offered).
-const CANCEL_REASONS = {
-  NO_LONGER_NEEDED: 'I don’t need it any more',
-  ORDERED_BY_MISTAKE: 'I ordered it by mistake',
-  FOUND_BETTER_PRICE: 'I found a better price',
-  DONT_WANT_TO_WAIT: 'It takes too long to arrive',
-  NOT_SHIPPED_ON_TIME: 'It didn’t ship on time',
-  CHANGE_ADDRESS: 'I need to change the delivery address',
-  CHANGE_PAYMENT_METHOD: 'I want to pay another way',
 };
 
 // Same request, same key (a retry after a lost answer is replayed, never doubled); a changed request
@@ -100,7 +90,7 @@ function returnPanel(action, order, ctx, close) {
       const chosen = item.reasons.find((r) => r.code === reason.value);
       if (chosen) check.checked = true;
       hint.textContent = chosen?.deadline
-        ? `Accepted until ${when(order.market, chosen.deadline)}${chosen.basis ? ` · ${chosen.basis}` : ''}.` : '';
+        ? `Accepted until ${when(order, chosen.deadline)}${chosen.basis ? ` · ${chosen.basis}` : ''}.` : '';
     });
     const checkId = uid('item');
     check.id = checkId;
@@ -180,8 +170,9 @@ function returnPanel(action, order, ctx, close) {
 function cancelPanel(action, order, ctx, close) {
   const keyFor = attempts();
   const byItem = action.kind === 'CANCEL_ITEMS';
+  // The buyer's reasons and their labels, as Query.cancelReasons answers them (see app.js).
   const reason = select('reason', [h('option', { value: '' }, 'Choose a reason'),
-    Object.entries(CANCEL_REASONS).map(([code, label]) => h('option', { value: code }, label))]);
+    ctx.cancelReasons.map((r) => h('option', { value: r.code }, r.label))]);
   const picks = byItem ? action.items.map((item) => {
     const check = h('input', { type: 'checkbox', id: uid('c'), value: item.lineItem.id });
     const qty = item.quantity > 1
@@ -287,12 +278,13 @@ function addressPanel(action, order, ctx, close) {
   const form = h('form', { novalidate: true },
     field('Full name', controls.name), field('Address line 1', controls.line1), field('Address line 2 (optional)', controls.line2),
     field('Town or city', controls.city), field(words.region, controls.region), field(words.postalCode, controls.postalCode),
-    h('p', {}, `Country: ${words.country}. Orders can only be delivered in the country they were placed in.`),
+    h('p', {}, `Country: ${countryName(order, current.country)}. Orders can only be delivered in the country they were placed in.`),
     buttons(confirm, h('button', { type: 'button', class: 'button button--secondary', onclick: close }, 'Not now')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const address = Object.fromEntries(Object.entries(controls).map(([k, c]) => [k, c.value.trim()]));
-    address.country = current.country ?? (order.market === 'UK' ? 'GB' : 'US');
+    // The country stays the order's own: the API answers it with the current address.
+    address.country = current.country ?? '';
     const body = { orderId: order.id, address };
     submit(form, confirm, Q.CHANGE_ADDRESS, { input: { ...body, idempotencyKey: keyFor(body) } },
       (payload) => ctx.update(payload.order, { title: 'Delivery address updated.' }));
@@ -358,7 +350,7 @@ function actionItem(action, order, ctx, openers) {
     button,
     h('p', { class: 'action__msg', id: message },
       !action.available && h('strong', {}, 'Not available: '), action.message,
-      action.available && action.deadline && ` Until ${when(order.market, action.deadline)}.`,
+      action.available && action.deadline && ` Until ${when(order, action.deadline)}.`,
       action.available && action.requiresApproval && ' The seller reviews the request first.'),
     box);
 }

@@ -20,6 +20,9 @@ const stale = (mine) => mine !== visit;
 // The history loaded so far survives a visit to an order, so going back keeps every page loaded.
 let loaded = null;
 
+// Query.cancelReasons, answered with each order; the cancel forms offer these, with the API's labels.
+let cancelReasons = [];
+
 function announce(text) {
   status.textContent = text;
 }
@@ -122,7 +125,7 @@ function orderRow(node) {
     h('span', { class: `badge badge--${node.displayStatus.toLowerCase()}` }, node.statusLabel),
     h('span', { class: 'order-row__items' }, items),
     h('span', { class: 'order-row__meta' },
-      `Placed ${dayOf(node.market, node.placedAt)} · ${node.seller.name} · ${node.totals.total.formatted}`),
+      `Placed ${dayOf(node, node.placedAt)} · ${node.seller.name} · ${node.totals.total.formatted}`),
     h('span', { class: 'visually-hidden' }, ` (order ${node.id})`)));
 }
 
@@ -189,7 +192,7 @@ function showOrder(order, flash = null) {
   if (flash) loaded = null;
   // A mutation that went through but could not read the order back: load it again.
   if (!order) return route();
-  const ctx = { flash, update: showOrder, openAction: () => {} };
+  const ctx = { flash, cancelReasons, update: showOrder, openAction: () => {} };
   show(`Order ${order.id}: ${order.statusLabel}`, orderPage(order, ctx));
   const target = main.querySelector('[data-flash]');
   if (target) {
@@ -217,6 +220,7 @@ async function order(id) {
     return stale(mine) || failure(error, () => order(id));
   }
   if (stale(mine)) return;
+  cancelReasons = result.data.cancelReasons ?? [];
   showOrder(result.data.order);
   focusHeading();
 }

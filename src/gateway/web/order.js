@@ -34,7 +34,7 @@ const AUTHENTICATION = {
 
 // The horizontal tracker, for a package or a return: an ordered list of steps. On a phone the row
 // stays horizontal and compact; the step in progress is spelled out underneath (see styles.css).
-export function tracker(steps, code, label) {
+export function tracker(steps, zone, label) {
   const now = steps.find((s) => s.state === 'BLOCKED' || s.state === 'CURRENT');
   return h('div', { class: 'tracker' },
     h('div', { class: 'tracker__scroll', role: 'group', 'aria-label': label, tabindex: '0' },
@@ -48,7 +48,7 @@ export function tracker(steps, code, label) {
         h('span', { class: 'step__marker', 'aria-hidden': 'true' }, symbol),
         h('span', { class: 'step__label' }, s.label),
         h('span', { class: 'step__state' }, stateText),
-        s.time && h('time', { class: 'step__time', datetime: s.time }, shortDay(code, s.time)),
+        s.time && h('time', { class: 'step__time', datetime: s.time }, shortDay(zone, s.time)),
         h('span', { class: 'step__desc' }, s.description));
       }))),
     // Already read out with its step; this copy is only for eyes on a narrow screen.
@@ -59,14 +59,14 @@ function fact(term, ...detail) {
   return [h('dt', {}, term), h('dd', {}, ...detail)];
 }
 
-function packageFacts(p, code) {
+function packageFacts(p, order) {
   const facts = [];
   if (p.eta) {
-    const dates = dayRange(code, p.eta.earliest, p.eta.latest);
+    const dates = dayRange(order, p.eta.earliest, p.eta.latest);
     facts.push(fact(p.eta.revised ? 'New estimated delivery' : 'Estimated delivery', dates,
-      p.eta.revised && p.eta.originalDate ? h('span', { class: 'muted' }, ` (was ${day(code, p.eta.originalDate)})`) : null));
+      p.eta.revised && p.eta.originalDate ? h('span', { class: 'muted' }, ` (was ${day(order, p.eta.originalDate)})`) : null));
   }
-  if (p.deliveredAt) facts.push(fact('Delivered', when(code, p.deliveredAt)));
+  if (p.deliveredAt) facts.push(fact('Delivered', when(order, p.deliveredAt)));
   if (p.pickupLocation) facts.push(fact('Collect from', p.pickupLocation));
   if (p.carrier || p.trackingNumber) {
     facts.push(fact('Carrier', p.carrier?.name ?? 'Carrier to be confirmed',
@@ -80,8 +80,8 @@ function packageFacts(p, code) {
   const auth = p.authentication;
   if (auth) {
     const detail = auth.status === 'APPROVED'
-      ? `on ${when(code, auth.approvedAt)}`
-      : auth.deadline && auth.status !== 'REJECTED' ? `; result expected by ${when(code, auth.deadline)}` : '';
+      ? `on ${when(order, auth.approvedAt)}`
+      : auth.deadline && auth.status !== 'REJECTED' ? `; result expected by ${when(order, auth.deadline)}` : '';
     facts.push(fact('Authentication', `${AUTHENTICATION[auth.status] ?? auth.status} by ${auth.provider}`,
       detail && (auth.status === 'APPROVED' ? ` ${detail}` : detail), '. An independent authenticator checks the item before it ships.'));
   }
@@ -96,8 +96,7 @@ function itemList(items) {
 }
 
 function packageCard(p, order) {
-  const code = order.market;
-  const words = market(code);
+  const words = market(order.market);
   const heading = uid('pkg');
   const count = order.packages.length;
   return h('section', { class: 'card package', 'aria-labelledby': heading, id: `package-${p.number}` },
@@ -107,8 +106,8 @@ function packageCard(p, order) {
     p.split && count > 1 && h('p', { class: 'split' }, h('strong', {}, 'Why it travels separately: '), p.split.explanation),
     !p.trackingAvailable && h('p', { class: 'notice notice--inline' },
       'Live tracking for this ', words.parcel, ' is temporarily unavailable; the steps below are from the seller’s records.'),
-    packageFacts(p, code),
-    tracker(p.tracker, code, `${count > 1 ? `${words.Parcel} ${p.number}` : 'Delivery'} progress`),
+    packageFacts(p, order),
+    tracker(p.tracker, order, `${count > 1 ? `${words.Parcel} ${p.number}` : 'Delivery'} progress`),
     h('h3', { class: 'small-heading' }, `In this ${words.parcel}`),
     itemList(p.items));
 }
@@ -123,7 +122,7 @@ function alertCard(a, order, onSuggestion) {
     h('h3', { id: heading }, prefix, a.title),
     h('p', {}, a.cause),
     h('p', {}, h('strong', {}, 'What happens next: '), a.nextStep),
-    a.revisedDate && h('p', {}, h('strong', {}, 'New estimate: '), day(order.market, a.revisedDate)),
+    a.revisedDate && h('p', {}, h('strong', {}, 'New estimate: '), day(order, a.revisedDate)),
     onSuggestion(a, pkg));
 }
 
@@ -135,23 +134,22 @@ function returnCard(r, order, flash) {
     fresh && h('p', { class: 'flash', role: 'status', tabindex: '-1', 'data-flash': '' },
       h('span', { 'aria-hidden': 'true' }, '✓ '), flash.title),
     h('header', { class: 'package__head' },
-      h('h3', { id: heading }, `Return requested ${dayOf(order.market, r.requestedAt)}`),
+      h('h3', { id: heading }, `Return requested ${dayOf(order, r.requestedAt)}`),
       h('p', { class: 'badge' }, r.statusLabel)),
     h('ul', { class: 'items' }, r.lines.map((l) => h('li', {},
       h('span', { class: 'items__name' }, l.lineItem.name), h('span', { class: 'items__qty' }, ` × ${l.quantity}`),
       h('span', { class: 'muted' }, `, reason: ${l.reasonLabel}`)))),
     h('p', {}, h('strong', {}, 'Refund: '), r.refund.amount.formatted),
     r.shipping?.trackingNumber && h('p', {}, h('strong', {}, 'Sending it back: '),
-      [r.shipping.carrier, `tracking ${r.shipping.trackingNumber}`, r.shipping.shipBy && `send by ${dayOf(order.market, r.shipping.shipBy)}`]
+      [r.shipping.carrier, `tracking ${r.shipping.trackingNumber}`, r.shipping.shipBy && `send by ${dayOf(order, r.shipping.shipBy)}`]
         .filter(Boolean).join(', ')),
     h('h4', { class: 'small-heading' }, 'Return progress'),
-    tracker(r.steps, order.market, 'Return progress'),
+    tracker(r.steps, order, 'Return progress'),
     steps.length > 0 && [h('h4', { class: 'small-heading' }, 'What to do next'),
       h('ol', { class: 'instructions' }, steps.map((s) => h('li', {}, h('strong', {}, s.title), h('span', {}, s.detail))))]);
 }
 
 function summary(order) {
-  const code = order.market;
   const heading = uid('items');
   const address = order.shippingAddress;
   return h('section', { class: 'card', 'aria-labelledby': heading },
@@ -169,13 +167,12 @@ function summary(order) {
       fact('Tax', order.totals.tax.formatted), fact('Total', h('strong', {}, order.totals.total.formatted))),
     address && h('p', {}, h('strong', {}, order.deliveryMethod === 'PICKUP_POINT' ? 'Collecting: ' : 'Delivering to: '),
       [address.name, address.line1, address.line2, address.city, address.region, address.postalCode].filter(Boolean).join(', ')),
-    order.promisedDeliveryDate && h('p', { class: 'muted' }, `Promised by ${day(code, order.promisedDeliveryDate)} at checkout.`));
+    order.promisedDeliveryDate && h('p', { class: 'muted' }, `Promised by ${day(order, order.promisedDeliveryDate)} at checkout.`));
 }
 
-// ctx: { flash, update(order, flash), openAction(kind) }
+// ctx: { flash, cancelReasons (Query.cancelReasons), update(order, flash), openAction(kind) }
 export function orderPage(order, ctx) {
-  const code = order.market;
-  const words = market(code);
+  const words = market(order.market);
   const count = order.packages.length;
   const onSuggestion = (alert, pkg) => suggestion(alert, pkg, order, ctx);
   return [
@@ -183,14 +180,14 @@ export function orderPage(order, ctx) {
       h('li', {}, h('a', { href: '#/orders' }, 'Your orders')),
       h('li', { 'aria-current': 'page' }, `Order ${order.id}`))),
     h('section', { class: 'order-head', 'aria-labelledby': 'order-title' },
-      h('p', { class: 'eyebrow' }, `Order ${order.id} · placed ${dayOf(code, order.placedAt)} · sold by ${order.seller.name}`),
+      h('p', { class: 'eyebrow' }, `Order ${order.id} · placed ${dayOf(order, order.placedAt)} · sold by ${order.seller.name}`),
       h('h1', { id: 'order-title' }, order.statusLabel),
       order.tracker.headline !== order.statusLabel && h('p', { class: 'headline' }, order.tracker.headline),
       count > 1 && [
         h('p', {}, `This order comes in ${plural(count, words.parcel)}. Each has its own tracker below, with the reason it travels separately.`),
         h('ol', { class: 'parcels' }, order.packages.map((p) => h('li', {},
           h('a', { href: `#/orders/${encodeURIComponent(order.id)}`, 'data-target': `package-${p.number}`, onclick: jumpTo },
-            `${words.Parcel} ${p.number}`), `: ${p.statusLabel}`, p.eta ? `, estimated ${dayRange(code, p.eta.earliest, p.eta.latest)}` : '')))],
+            `${words.Parcel} ${p.number}`), `: ${p.statusLabel}`, p.eta ? `, estimated ${dayRange(order, p.eta.earliest, p.eta.latest)}` : '')))],
       quickActions(order, ctx)),
     ctx.flash && !ctx.flash.returnId && h('p', { class: 'flash', role: 'status', tabindex: '-1', 'data-flash': '' },
       h('span', { 'aria-hidden': 'true' }, '✓ '), ctx.flash.title),
