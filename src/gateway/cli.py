@@ -8,6 +8,10 @@ import sys
 from gateway.auth import Role, mint
 from gateway.settings import Mode, Settings, SettingsError, settings_table
 
+# Why several workers need Redis: each would keep its own copy of what must be shared.
+PER_WORKER = ("without it every worker keeps its own idempotency keys, rate-limit buckets and persisted queries, "
+              "so a retried mutation reaching another worker runs twice")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
@@ -45,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         role = Role(args.role)
         print(mint(token_settings(settings), args.subject, role, shop_id=args.shop, ttl=args.ttl))
         return 0
+    if args.workers < 1:
+        print("gateway: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        if settings.mode is Mode.PRODUCTION:
+            print(f"gateway: --workers {args.workers} needs REDIS_URL: {PER_WORKER}", file=sys.stderr)
+            return 2
+        print(f"gateway: warning: --workers {args.workers} without REDIS_URL: {PER_WORKER}", file=sys.stderr)
     from gateway.server import serve as run
 
     run(settings, workers=args.workers)
