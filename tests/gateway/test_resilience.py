@@ -8,7 +8,8 @@ import itertools
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -306,10 +307,11 @@ TRACKED = """query($id: ID!) { order(id: $id) { id trackingAvailable afterSalesA
   packages { trackingEvents { code } } afterSalesActions { kind } } }"""
 
 
-async def _eventually(check: Callable[[], Any], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition never held"
+async def _until_calls(mocks: MockUpstreams, service: str, route: str, count: int) -> None:
+    """Wait until the mock has seen ``count`` calls on ``route`` (they may still be hanging there)."""
+    deadline = time.monotonic() + 3.0
+    while (await mocks.counters(service)).get(route, 0) < count:
+        assert time.monotonic() < deadline, f"{service} never saw {count} calls on {route}"
         await asyncio.sleep(0.02)
 
 
@@ -325,18 +327,15 @@ async def test_a_hanging_upstream_gets_at_most_its_cap_of_calls_and_the_excess_f
             body = await gw.query(TRACKED, {"id": order_id})
             return time.monotonic() - started, body
 
-        async def carrier_calls() -> int:
-            return (await mocks.counters("carrier")).get("trackings.batch", 0)
-
         holders = [asyncio.create_task(timed(order_id)) for order_id in SHIPPED[:2]]
-        await _eventually(lambda: _equals(carrier_calls(), 2))
+        await _until_calls(mocks, "carrier", "trackings.batch", 2)
         upstreams = (await gw.client.get("/readyz")).json()["upstreams"]
         assert {name: u["in_flight"] for name, u in upstreams.items()} == {"orders": 0, "carrier": 2,
                                                                           "aftersales": 0}
         excess = await asyncio.gather(*(timed(order_id) for order_id in SHIPPED[2:]))
         held = await asyncio.gather(*holders)
         metrics = (await gw.client.get("/metrics")).text
-    assert await carrier_calls() == 2, "no call beyond the cap reached the carrier"
+    assert (await mocks.counters("carrier"))["trackings.batch"] == 2, "no call beyond the cap reached the carrier"
     for seconds, body in excess:
         assert seconds < 0.5, f"the excess waited {seconds:.2f}s: it should not queue behind a hanging carrier"
         error = _error_for(body, "carrier")
@@ -350,10 +349,6 @@ async def test_a_hanging_upstream_gets_at_most_its_cap_of_calls_and_the_excess_f
         assert order["trackingAvailable"] is False and order["afterSalesAvailable"] is True
         assert {e["extensions"]["service"] for e in body["errors"]} == {"carrier"}
     assert 'gateway_upstream_errors_total{kind="saturated",service="carrier"} 4.0' in metrics
-
-
-async def _equals(value: Any, expected: Any) -> bool:
-    return bool(await value == expected)
 
 
 async def test_each_upstream_has_its_own_connection_pool_of_the_configured_size(mocks: MockUpstreams) -> None:
@@ -377,28 +372,31 @@ async def test_each_upstream_has_its_own_connection_pool_of_the_configured_size(
         assert len(times) == 3 and times[-1] - times[0] < 0.2, (service, times)
 
 
-def _transport(mocks: MockUpstreams, session: aiohttp.ClientSession, breaker: CircuitBreaker) -> Transport:
-    return Transport("carrier", URL(mocks.url("carrier")), session, 2.0, retry=RetryPolicy(attempts=1),
-                     breaker=breaker)
-
-
 async def _read_tracking(transport: Transport) -> Response:
     body = {"trackings": [{"slug": "usps", "tracking_number": "9400831554563426246054"}]}
     return await transport.request(RequestScope(), "POST", "trackings/batch_get", route="trackings.batch",
                                    idempotent=True, json=body)
 
 
-async def test_a_half_open_breaker_lets_exactly_one_probe_through_however_many_arrive(
-        mocks: MockUpstreams) -> None:
+@asynccontextmanager
+async def _half_open_carrier(mocks: MockUpstreams) -> AsyncIterator[tuple[Transport, CircuitBreaker]]:
+    """A carrier transport whose breaker opened on one failure and whose cool-off is just over."""
     now = [0.0]
     breaker = CircuitBreaker("carrier", threshold=1, cool_off=5.0, clock=lambda: now[0])
     async with aiohttp.ClientSession() as session:
-        transport = _transport(mocks, session, breaker)
+        transport = Transport("carrier", URL(mocks.url("carrier")), session, 2.0, retry=RetryPolicy(attempts=1),
+                              breaker=breaker)
         await mocks.fault("carrier", route="trackings.batch", status=503, times=1)
         with pytest.raises(UpstreamUnavailable):
             await _read_tracking(transport)
-        assert breaker.state is BreakerState.OPEN
+        assert breaker.state is BreakerState.OPEN and not breaker.allow()
         now[0] = 5.0
+        yield transport, breaker
+
+
+async def test_a_half_open_breaker_lets_exactly_one_probe_through_however_many_arrive(
+        mocks: MockUpstreams) -> None:
+    async with _half_open_carrier(mocks) as (transport, breaker):
         # A slow probe, so that all the others arrive while it is out.
         await mocks.fault("carrier", route="trackings.batch", latency_ms=200, times=1)
         results = await asyncio.gather(*(_read_tracking(transport) for _ in range(20)), return_exceptions=True)
@@ -411,17 +409,10 @@ async def test_a_half_open_breaker_lets_exactly_one_probe_through_however_many_a
 
 
 async def test_a_probe_abandoned_by_its_caller_does_not_wedge_the_breaker_half_open(mocks: MockUpstreams) -> None:
-    now = [0.0]
-    breaker = CircuitBreaker("carrier", threshold=1, cool_off=5.0, clock=lambda: now[0])
-    async with aiohttp.ClientSession() as session:
-        transport = _transport(mocks, session, breaker)
-        await mocks.fault("carrier", route="trackings.batch", status=503, times=1)
-        with pytest.raises(UpstreamUnavailable):
-            await _read_tracking(transport)
-        now[0] = 5.0
+    async with _half_open_carrier(mocks) as (transport, breaker):
         await mocks.fault("carrier", route="trackings.batch", hang=True, hang_ms=5000, times=1)
         probe = asyncio.create_task(_read_tracking(transport))
-        await _eventually(lambda: _equals(mocks.counters("carrier"), {"trackings.batch": 2}))
+        await _until_calls(mocks, "carrier", "trackings.batch", 2)
         probe.cancel()  # the request that sent it gave up (its client went away)
         with pytest.raises(asyncio.CancelledError):
             await probe
