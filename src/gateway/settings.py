@@ -91,8 +91,8 @@ class Settings:
                                               "client address is the real client's.", ("127.0.0.1", "::1"))
     jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for RS256 keys (production; cached).", "")
     redis_url: str = _s("REDIS_URL", "Shared store for idempotency keys, persisted queries, rate limits and the "
-                        "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process (production refuses "
-                        "`--workers` above 1).", "")
+                        "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process "
+                        "(production refuses `--workers` above 1).", "")
     log_level: str = _s("LOG_LEVEL", "debug, info, warning or error.", "info")
     log_format: str = _s("LOG_FORMAT", "`json` (one object per line) or `text`.", "json")
     otel_traces_exporter: str = _s("OTEL_TRACES_EXPORTER", "`none`, `console` or `otlp` (OpenTelemetry spans).",

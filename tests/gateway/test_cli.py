@@ -10,7 +10,7 @@ import pytest
 
 from gateway.app import token_settings
 from gateway.auth import Role, TokenSettings, verify
-from gateway.cli import main
+from gateway.cli import main, workers_warning
 from gateway.errors import Unauthenticated
 from gateway.settings import DEV_SECRET, Mode, Settings, SettingsError
 
@@ -103,6 +103,25 @@ def test_serve_needs_at_least_one_worker(clean_env: pytest.MonkeyPatch, capsys: 
     clean_env.setenv("GATEWAY_MODE", "development")
     assert main(["serve", "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("mode", "redis", "workers", "allow", "outcome"), [
+    ("production", "", 1, False, None),
+    ("production", "redis://127.0.0.1:6379/0", 4, False, None),
+    ("production", "", 4, False, "refused"),
+    ("production", "", 4, True, "warning"),  # said out loud: a benchmark, say
+    ("development", "", 4, False, "warning"),
+])
+def test_several_workers_share_state_through_redis_or_say_they_do_not(mode: str, redis: str, workers: int,
+                                                                     allow: bool, outcome: str | None) -> None:
+    settings = Settings.from_env(env={"GATEWAY_MODE": mode, "JWT_SECRET": PRODUCTION_SECRET, "REDIS_URL": redis},
+                                 dotenv=None)
+    if outcome == "refused":
+        with pytest.raises(SettingsError, match="needs REDIS_URL"):
+            workers_warning(settings, workers, allow)
+        return
+    warning = workers_warning(settings, workers, allow)
+    assert (warning is not None and "without REDIS_URL" in warning) is (outcome == "warning")
 
 
 def test_no_command_is_a_usage_error(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
