@@ -122,7 +122,8 @@ def system_process(config: StackConfig, name: str) -> Process:
     if name == "gateway":
         command = pinned([*python, "gateway.cli", "serve"], config.server_cpus)
     elif name == "gateway-workers":
-        command = [*python, "gateway.cli", "serve", "--workers", str(config.workers)]
+        # No Redis here: per-worker stores are fine for a read-only load, and production wants this said.
+        command = [*python, "gateway.cli", "serve", "--workers", str(config.workers), "--allow-per-worker-state"]
     elif name == "floor":
         command = pinned([*python, "bench.floor"], config.server_cpus)
     elif name == "peer":

@@ -183,7 +183,8 @@ def create_app(settings: Settings, clock: Clock | None = None, *, span_exporter:
                     retry=RetryPolicy(settings.upstream_retries + 1, settings.retry_base_delay,
                                       settings.retry_max_delay),
                     breaker=CircuitBreaker(name, settings.breaker_threshold, settings.breaker_cool_off),
-                    bulkhead=Bulkhead(settings.upstream_max_in_flight), observer=runtime.metrics,
+                    bulkhead=Bulkhead(settings.upstream_max_in_flight, settings.upstream_queue_wait),
+                    observer=runtime.metrics,
                     tracing=runtime.tracing if runtime.tracing.enabled else None)
 
             runtime.transports = Transports(orders=transport("orders", settings.orders_url),
@@ -203,13 +204,15 @@ def create_app(settings: Settings, clock: Clock | None = None, *, span_exporter:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        """Readiness: every upstream answers its health check and no circuit is open."""
+        """Readiness: every upstream answers its health check and no circuit is open (unless
+        READINESS_REQUIRES_UPSTREAMS is off: then they are reported but do not count), and the shared
+        store answers when one is configured."""
         transports = runtime.transports
         if transports is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         checks = await asyncio.gather(*(_probe(t) for t in (transports.orders, transports.carrier,
                                                              transports.aftersales)))
-        ready = all(c["ok"] for c in checks)
+        ready = all(c["ok"] for c in checks) or not settings.readiness_requires_upstreams
         body: dict[str, Any] = {"upstreams": {c.pop("service"): c for c in checks}}
         if runtime.redis is not None:
             store = await reachable(runtime.redis)

@@ -7,6 +7,7 @@ documentation cannot drift from the code. Nothing else in the gateway reads ``os
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -62,8 +63,10 @@ class Settings:
     retry_max_delay: float = _s("UPSTREAM_RETRY_MAX_DELAY", "Longest backoff between retries, in seconds.", 1.0)
     breaker_threshold: int = _s("BREAKER_THRESHOLD", "Consecutive failures that open an upstream's circuit.", 5)
     breaker_cool_off: float = _s("BREAKER_COOL_OFF", "Seconds an open circuit fails fast before one probe.", 10.0)
-    upstream_max_in_flight: int = _s("UPSTREAM_MAX_IN_FLIGHT", "Calls in flight per upstream before callers wait.",
-                                     64)
+    upstream_max_in_flight: int = _s("UPSTREAM_MAX_IN_FLIGHT", "Calls in flight per upstream; more wait "
+                                     "`UPSTREAM_QUEUE_WAIT`, then fail with `UPSTREAM_UNAVAILABLE`.", 64)
+    upstream_queue_wait: float = _s("UPSTREAM_QUEUE_WAIT", "Seconds a call waits for a free in-flight slot "
+                                    "before failing fast (0: no wait).", 0.1)
     upstream_pool_size: int = _s("UPSTREAM_POOL_SIZE", "Connections kept per upstream (keep-alive pool).", 100)
     tracking_cache_ttl: float = _s("TRACKING_CACHE_TTL", "Seconds to reuse a carrier tracking across requests "
                                    "(0: off).", 0.0)
@@ -89,14 +92,21 @@ class Settings:
     rate_limit_per_minute: int = _s("RATE_LIMIT_PER_MINUTE", "Requests per minute per client identity (0: "
                                     "off).", 1_200)
     rate_limit_burst: int = _s("RATE_LIMIT_BURST", "Requests a client may burst above the rate.", 200)
+    forwarded_allow_ips: tuple[str, ...] = _s("FORWARDED_ALLOW_IPS", "Proxies trusted for `X-Forwarded-For` "
+                                              "(comma-separated IPs or networks, `*` for any): behind them the "
+                                              "client address is the real client's.", ("127.0.0.1", "::1"))
     jwt_jwks_url: str = _s("JWT_JWKS_URL", "JWKS endpoint for public keys, e.g. RS256 (production; cached).", "")
     redis_url: str = _s("REDIS_URL", "Shared store for idempotency keys, persisted queries, rate limits and the "
-                        "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process.", "")
+                        "tracking cache (e.g. redis://127.0.0.1:6379/0). Unset: in memory, one process "
+                        "(production refuses `--workers` above 1).", "")
     log_level: str = _s("LOG_LEVEL", "debug, info, warning or error.", "info")
     log_format: str = _s("LOG_FORMAT", "`json` (one object per line) or `text`.", "json")
     otel_traces_exporter: str = _s("OTEL_TRACES_EXPORTER", "`none`, `console` or `otlp` (OpenTelemetry spans).",
                                    "none")
     otel_exporter_otlp_endpoint: str = _s("OTEL_EXPORTER_OTLP_ENDPOINT", "OTLP/HTTP traces endpoint.", "")
+    readiness_requires_upstreams: bool = _s("READINESS_REQUIRES_UPSTREAMS", "`/readyz` fails while an upstream "
+                                            "is unreachable or its circuit open (false: it only reports them).",
+                                            True)
     shutdown_timeout: float = _s("SHUTDOWN_TIMEOUT", "Seconds in-flight requests get to finish on SIGTERM.", 10.0)
     clock: datetime | None = _s("GATEWAY_NOW", "Pin the gateway's clock (ISO 8601 with offset); demos and tests.",
                                 None)
@@ -135,9 +145,10 @@ class Settings:
         if self.persisted_queries_file and not Path(self.persisted_queries_file).is_file():
             raise SettingsError(f"PERSISTED_QUERIES_FILE {self.persisted_queries_file!r} does not exist")
         for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "jwt_leeway", "max_batch",
-                     "rate_limit_per_minute", "rate_limit_burst"):
+                     "rate_limit_per_minute", "rate_limit_burst", "upstream_queue_wait"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{_env(name)} must not be negative")
+        _check_proxies(self.forwarded_allow_ips)
         if not 1 <= self.max_page_size <= 100:
             raise SettingsError("MAX_PAGE_SIZE must be between 1 and 100")
         for name in ("orders_url", "carrier_url", "aftersales_url"):
@@ -205,6 +216,19 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def _check_proxies(proxies: tuple[str, ...]) -> None:
+    # uvicorn quietly treats what is not an address or network as a literal that never matches, so a
+    # typo would silently trust no proxy (or the wrong one): refuse it here instead.
+    for proxy in proxies:
+        if proxy == "*":
+            continue
+        parse = ipaddress.ip_network if "/" in proxy else ipaddress.ip_address
+        try:
+            parse(proxy)  # strict, as uvicorn parses it: 10.0.0.1/8 is not a network
+        except ValueError:
+            raise SettingsError(f"FORWARDED_ALLOW_IPS must list IP addresses, networks or *, got {proxy!r}") from None
 
 
 def _env(name: str) -> str:

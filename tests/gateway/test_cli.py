@@ -10,7 +10,7 @@ import pytest
 
 from gateway.app import token_settings
 from gateway.auth import Role, TokenSettings, verify
-from gateway.cli import main
+from gateway.cli import main, workers_warning
 from gateway.errors import Unauthenticated
 from gateway.settings import DEV_SECRET, Mode, Settings, SettingsError
 
@@ -87,6 +87,43 @@ def test_bad_settings_fail_any_command_that_needs_them(clean_env: pytest.MonkeyP
     assert "bad configuration" in captured.err and "PORT" in captured.err
 
 
+@pytest.mark.parametrize("mode", ["production", "PRODUCTION"])
+def test_several_workers_without_redis_refuse_to_start_in_production(clean_env: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     mode: str) -> None:
+    # Each worker would keep its own idempotency keys: a retried mutation on another worker runs twice.
+    clean_env.setenv("GATEWAY_MODE", mode)
+    clean_env.setenv("JWT_SECRET", PRODUCTION_SECRET)
+    assert main(["serve", "--workers", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers 3 needs REDIS_URL" in err and "idempotency keys" in err
+
+
+def test_serve_needs_at_least_one_worker(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    clean_env.setenv("GATEWAY_MODE", "development")
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("mode", "redis", "workers", "allow", "outcome"), [
+    ("production", "", 1, False, None),
+    ("production", "redis://127.0.0.1:6379/0", 4, False, None),
+    ("production", "", 4, False, "refused"),
+    ("production", "", 4, True, "warning"),  # said out loud: a benchmark, say
+    ("development", "", 4, False, "warning"),
+])
+def test_several_workers_share_state_through_redis_or_say_they_do_not(mode: str, redis: str, workers: int,
+                                                                     allow: bool, outcome: str | None) -> None:
+    settings = Settings.from_env(env={"GATEWAY_MODE": mode, "JWT_SECRET": PRODUCTION_SECRET, "REDIS_URL": redis},
+                                 dotenv=None)
+    if outcome == "refused":
+        with pytest.raises(SettingsError, match="needs REDIS_URL"):
+            workers_warning(settings, workers, allow)
+        return
+    warning = workers_warning(settings, workers, allow)
+    assert (warning is not None and "without REDIS_URL" in warning) is (outcome == "warning")
+
+
 def test_no_command_is_a_usage_error(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([])
@@ -135,6 +172,10 @@ def test_settings_prints_a_markdown_table_of_every_variable(clean_env: pytest.Mo
     ({"MAX_PAGE_SIZE": "1000"}, "MAX_PAGE_SIZE"),
     ({"GATEWAY_NOW": "2026-11-20T12:00:00"}, "GATEWAY_NOW"),
     ({"GATEWAY_NOW": "yesterday"}, "GATEWAY_NOW"),
+    ({"UPSTREAM_QUEUE_WAIT": "-0.1"}, "UPSTREAM_QUEUE_WAIT"),
+    ({"FORWARDED_ALLOW_IPS": "ingress.internal"}, "FORWARDED_ALLOW_IPS"),
+    ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS"),  # host bits set: uvicorn would never match it
+    ({"READINESS_REQUIRES_UPSTREAMS": "maybe"}, "READINESS_REQUIRES_UPSTREAMS"),
 ])
 def test_a_bad_setting_is_rejected_naming_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
@@ -150,6 +191,16 @@ def test_production_is_the_default_and_needs_a_jwt_secret(mode: str) -> None:
     settings = Settings.from_env(env={"GATEWAY_MODE": mode, "JWT_SECRET": PRODUCTION_SECRET}, dotenv=None)
     assert settings.mode is Mode.PRODUCTION and not settings.development
     assert settings.jwt_secret == PRODUCTION_SECRET
+
+
+def test_trusted_proxies_are_addresses_networks_or_any() -> None:
+    settings = Settings.from_env(env={"GATEWAY_MODE": "development", "FORWARDED_ALLOW_IPS": "10.0.0.0/8, ::1"},
+                                 dotenv=None)
+    assert settings.forwarded_allow_ips == ("10.0.0.0/8", "::1")
+    assert Settings.from_env(env={"GATEWAY_MODE": "development"}, dotenv=None).forwarded_allow_ips == (
+        "127.0.0.1", "::1"), "by default only a proxy on the same machine is trusted"
+    assert Settings.from_env(env={"GATEWAY_MODE": "development", "FORWARDED_ALLOW_IPS": "*"},
+                             dotenv=None).forwarded_allow_ips == ("*",)
 
 
 def test_development_falls_back_to_the_development_secret() -> None:

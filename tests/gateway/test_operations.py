@@ -9,20 +9,24 @@ import logging
 import re
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import uvicorn
 import yaml
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app, token_settings
 from gateway.auth import Role, mint
+from gateway.server import uvicorn_options
 from gateway.settings import Settings
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
 from tests.redis_server import redis_server
-from tests.servers import gateway_process
+from tests.servers import free_port, gateway_process
 from tests.upstreams import MockUpstreams
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,7 +217,7 @@ async def test_replicas_share_rate_limits_and_persisted_queries(mocks: MockUpstr
 
 
 async def test_serve_with_several_workers_answers_and_aggregates_metrics(mocks: MockUpstreams) -> None:
-    async with gateway_process(mocks, args=("--workers", "2")) as (url, _):
+    async with gateway_process(mocks, args=("--workers", "2")) as (url, process):
         token = _token(settings_for(mocks))
         async with aiohttp.ClientSession() as session:
             for _ in range(6):
@@ -222,6 +226,9 @@ async def test_serve_with_several_workers_answers_and_aggregates_metrics(mocks: 
             async with session.get(f"{url}/metrics") as response:
                 text = await response.text()
     assert _sample(text, "gateway_graphql_requests_total", {"operation": "Tracker", "outcome": "ok"}) == 6
+    assert process.stderr is not None
+    warning = (await process.stderr.read()).decode()
+    assert "warning: --workers 2 without REDIS_URL" in warning, "development runs, but says what is per worker"
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_then_exits(mocks: MockUpstreams) -> None:
@@ -255,6 +262,10 @@ async def test_a_bad_setting_stops_start_up_with_a_clear_message(mocks: MockUpst
     assert "UPSTREAM_TIMEOUT must be a number, got 'soon'" in err.decode()
 
 
+def _workers(args: list[str]) -> int:
+    return int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+
+
 def test_the_dockerfile_and_kubernetes_manifest_use_real_settings_and_endpoints() -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     env_block = re.search(r"ENV (.*?)\n(?!\s)", dockerfile, re.S)
@@ -263,9 +274,18 @@ def test_the_dockerfile_and_kubernetes_manifest_use_real_settings_and_endpoints(
     assert docker_env and docker_env <= ENV_NAMES, docker_env - ENV_NAMES
     assert "USER 10001" in dockerfile and "/healthz" in dockerfile and "EXPOSE 8000" in dockerfile
     assert '"gateway", "serve"' in dockerfile
+    healthcheck = re.search(r"^HEALTHCHECK .*\n\s+CMD .*$", dockerfile, re.M)
+    assert healthcheck is not None
+    assert "os.environ['PORT']" in healthcheck.group(0) and "8000" not in healthcheck.group(0), "asks $PORT"
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
+    assert cmd is not None
+    if _workers(json.loads(cmd.group(1))) > 1:
+        assert "REDIS_URL" in docker_env, "several workers refuse to start in production without Redis"
     documents = list(yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text()))
     kinds = {d["kind"]: d for d in documents}
-    assert {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"} <= set(kinds)
+    assert {"ConfigMap", "Deployment", "Service", "Ingress", "HorizontalPodAutoscaler"} <= set(kinds)
+    exposed = {path["path"] for rule in kinds["Ingress"]["spec"]["rules"] for path in rule["http"]["paths"]}
+    assert exposed == {"/graphql"}, "probes and metrics stay inside the cluster"
     assert set(kinds["ConfigMap"]["data"]) <= ENV_NAMES, set(kinds["ConfigMap"]["data"]) - ENV_NAMES
     container = kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     assert {e["name"] for e in container.get("env", [])} <= ENV_NAMES
@@ -273,8 +293,266 @@ def test_the_dockerfile_and_kubernetes_manifest_use_real_settings_and_endpoints(
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["ports"][0]["containerPort"] == int(kinds["ConfigMap"]["data"]["PORT"])
     settings = Settings.from_env({**kinds["ConfigMap"]["data"], "JWT_SECRET": "x" * 40}, dotenv=None)
-    assert settings.port == 8000 and settings.redis_url.startswith("redis://")
+    assert settings.port == 8000
+    if _workers(container.get("args", [])) > 1 or kinds["Deployment"]["spec"]["replicas"] > 1:
+        assert settings.redis_url.startswith("redis://"), "several workers or replicas share state in Redis"
     grace = kinds["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace > settings.shutdown_timeout
     hpa = kinds["HorizontalPodAutoscaler"]["spec"]
     assert hpa["metrics"][0]["resource"]["name"] == "cpu"
+
+
+async def test_readiness_can_report_upstreams_without_failing_on_them(mocks: MockUpstreams) -> None:
+    # READINESS_REQUIRES_UPSTREAMS=false: a carrier outage degrades answers; it must not empty the Service.
+    await mocks.fault("carrier", route="carrier.health", status=503)
+    async with running_gateway(mocks, readiness_requires_upstreams=False) as gw:
+        ready = await gw.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["upstreams"]["carrier"] == {"ok": False, "reachable": False, "breaker": "closed",
+                                                    "in_flight": 0}
+
+
+ADDRESS = {"name": "Alice Johnson", "line1": "77 Secret Lane", "city": "Springfield", "region": "IL",
+           "postalCode": "62702", "country": "US"}
+CHANGE_ADDRESS = """mutation Move($input: ChangeShippingAddressInput!) { changeShippingAddress(input: $input) {
+  userErrors { code } } }"""
+
+
+async def test_a_served_gateway_writes_one_json_object_per_stderr_line_and_no_secrets(
+        mocks: MockUpstreams) -> None:
+    async with gateway_process(mocks, {"LOG_LEVEL": "info", "LOG_FORMAT": "json"}) as (url, process):
+        token = _token(settings_for(mocks))
+        headers = {"Authorization": f"Bearer {token}", "X-Request-Id": "req-json-1"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async with session.post(f"{url}/graphql", json={"query": ORDER, "variables": {
+                    "id": "ord-us-split-size"}}) as response:
+                assert response.status == 200
+            async with session.post(f"{url}/graphql", json={"query": CHANGE_ADDRESS, "variables": {"input": {
+                    "orderId": "ord-us-awaiting-shipment", "address": ADDRESS, "idempotencyKey": "json-log-1"}}},
+                                    headers={"X-Request-Id": "req-json-2"}) as response:
+                assert response.status == 200
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
+        assert process.stderr is not None
+        stderr = (await process.stderr.read()).decode()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is one object
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["logger"].startswith("uvicorn") for line in lines), "uvicorn's own lines are JSON too"
+    access = {line["request_id"]: line for line in lines if line["logger"] == "gateway.access"}
+    assert set(access) == {"req-json-1", "req-json-2"}, "one line per request"
+    query = access["req-json-1"]
+    assert (query["operation"], query["type"], query["status"], query["outcome"]) == ("Tracker", "query", 200, "ok")
+    assert isinstance(query["duration_ms"], float) and query["duration_ms"] > 0
+    assert (access["req-json-2"]["operation"], access["req-json-2"]["type"]) == ("Move", "mutation")
+    for secret in (token, token.split(".")[2], "buyer-us-alice", "Alice Johnson", "77 Secret Lane", "Springfield",
+                   "62702"):
+        assert secret not in stderr, secret
+
+
+async def test_the_tracking_cache_in_redis_is_shared_by_gateways_and_expires(mocks: MockUpstreams) -> None:
+    import redis
+
+    variables = {"id": "ord-us-in-transit"}
+    with redis_server() as url:
+        async with running_gateway(mocks, redis_url=url, tracking_cache_ttl=0.5) as a, \
+                running_gateway(mocks, redis_url=url, tracking_cache_ttl=0.5) as b:
+            first = await a.query(ORDER, variables)
+            second = await b.query(ORDER, variables)
+            assert "errors" not in first and second == first
+            assert (await mocks.counters("carrier"))["trackings.batch"] == 1, "b read what a cached"
+            client = redis.Redis.from_url(url)
+            (key,) = client.keys("otg:trk:*")
+            assert 0 < client.pttl(key) <= 500
+            client.close()
+            await asyncio.sleep(0.6)
+            assert await b.query(ORDER, variables) == first
+            assert (await mocks.counters("carrier"))["trackings.batch"] == 2, "expired: read again"
+            text = (await b.client.get("/metrics")).text
+    assert _sample(text, "gateway_cache_lookups_total", {"cache": "tracking", "result": "hit"}) == 1
+    assert _sample(text, "gateway_cache_lookups_total", {"cache": "tracking", "result": "miss"}) == 1
+
+
+def _return_input(key: str, reason: str = "DAMAGED") -> dict[str, Any]:
+    return {"input": {"orderId": "ord-us-delivered", "idempotencyKey": key,
+                      "items": [{"lineItemId": "ord-us-delivered-l1", "reason": reason}]}}
+
+
+async def test_redis_idempotency_refuses_a_key_reused_for_another_request(mocks: MockUpstreams) -> None:
+    with redis_server() as url:
+        async with running_gateway(mocks, redis_url=url) as a, running_gateway(mocks, redis_url=url) as b:
+            first = (await a.query(RETURN, _return_input("redis-mismatch-1")))["data"]["requestReturn"]
+            reused = (await b.query(RETURN, _return_input("redis-mismatch-1", "NO_LONGER_NEEDED")))
+    assert first["userErrors"] == [] and first["return"]["id"]
+    assert reused["data"]["requestReturn"]["userErrors"] == [{"code": "IDEMPOTENCY_KEY_REUSED"}]
+    assert reused["data"]["requestReturn"]["return"] is None
+    assert (await mocks.counters("aftersales"))["returns.batch_create"] == 1
+
+
+async def test_redis_idempotency_releases_a_key_whose_request_failed(mocks: MockUpstreams) -> None:
+    await mocks.fault("aftersales", route="returns.batch_create", status=503, times=1)
+    with redis_server() as url:
+        async with running_gateway(mocks, redis_url=url) as a, running_gateway(mocks, redis_url=url) as b:
+            failed = await a.query(RETURN, _return_input("redis-release-1"))
+            assert failed["errors"][0]["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "service": "aftersales"}
+            retried = (await b.query(RETURN, _return_input("redis-release-1")))["data"]["requestReturn"]
+            replayed = (await a.query(RETURN, _return_input("redis-release-1")))["data"]["requestReturn"]
+    assert retried["replayed"] is False and retried["return"]["id"], "the failed claim did not hold the key"
+    assert replayed["replayed"] is True and replayed["return"]["id"] == retried["return"]["id"]
+    assert (await mocks.counters("aftersales"))["returns.batch_create"] == 2
+
+
+async def test_redis_idempotency_claims_are_owned_by_the_replica_that_made_them() -> None:
+    from gateway.idempotency import Claimed, Mismatch, Replay
+    from gateway.stores import RedisIdempotencyStore, connect
+
+    with redis_server() as url:
+        client = connect(url)
+        try:
+            a, b = RedisIdempotencyStore(client, wait=0.3), RedisIdempotencyStore(client, wait=0.3)
+            assert await a.claim("k", "fp-1") == Claimed()
+            assert await b.claim("k", "fp-2") == Mismatch(), "a different request, even while the first runs"
+            await b.release("k")  # not b's claim: it must stay
+            with pytest.raises(TimeoutError):
+                await b.claim("k", "fp-1")
+            await a.release("k")
+            assert await b.claim("k", "fp-1") == Claimed(), "released by its owner: free again"
+            await b.finish("k", "fp-1", {"return_id": "r-1"})
+            await b.release("k")  # a finished key is never released
+            assert await a.claim("k", "fp-1") == Replay({"return_id": "r-1"})
+            assert await a.claim("k", "fp-2") == Mismatch()
+        finally:
+            await client.aclose()
+
+
+SPANS = ("graphql query Tracker", "orders orders.batch", "carrier trackings.batch", "aftersales aftersales.batch")
+
+
+async def test_the_console_exporter_prints_the_spans_of_a_served_gateway(mocks: MockUpstreams) -> None:
+    async with gateway_process(mocks, {"OTEL_TRACES_EXPORTER": "console"}) as (url, process):
+        token = _token(settings_for(mocks))
+        async with aiohttp.ClientSession() as session:
+            status, body = await _post(session, url, ORDER, {"id": "ord-us-split-size"}, token)
+            assert status == 200 and "errors" not in body
+        process.terminate()  # the batch of spans is flushed on the way out
+        await asyncio.wait_for(process.wait(), 15)
+        assert process.stdout is not None
+        stdout = (await process.stdout.read()).decode()
+    names = re.findall(r'"name": "([^"]+)"', stdout)
+    assert set(SPANS) <= set(names), names
+
+
+async def test_the_otlp_exporter_posts_spans_to_the_configured_endpoint(mocks: MockUpstreams) -> None:
+    import http.server
+    import threading
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    # Its own thread: the exporter posts synchronously while the app shuts down on the test's loop.
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}/v1/traces"
+    try:
+        async with running_gateway(mocks, otel_traces_exporter="otlp", otel_exporter_otlp_endpoint=endpoint) as gw:
+            assert "errors" not in await gw.query(ORDER, {"id": "ord-us-split-size"})
+    finally:
+        collector.shutdown()
+        collector.server_close()
+    assert received and {(path, kind) for path, kind, _ in received} == {("/v1/traces", "application/x-protobuf")}
+    exported = b"".join(body for _, _, body in received)
+    assert all(name.encode() in exported for name in SPANS)
+
+
+async def test_with_tracing_off_no_tracing_code_runs_at_all(mocks: MockUpstreams) -> None:
+    import os
+    import sys
+
+    # A fresh interpreter serves a request with the default settings, then lists what it imported.
+    script = """if True:
+        import asyncio, sys, httpx
+        from gateway.app import create_app, token_settings
+        from gateway.auth import Role, mint
+        from gateway.settings import Settings
+
+        async def main() -> None:
+            settings = Settings.from_env()
+            app = create_app(settings)
+            runtime = app.state.runtime
+            assert not runtime.tracing.enabled and runtime.tracing.tracer is None
+            async with app.router.lifespan_context(app):
+                transports = runtime.transports
+                assert all(t.tracing is None for t in (transports.orders, transports.carrier, transports.aftersales))
+                token = mint(token_settings(settings), "buyer-us-alice", Role.BUYER)
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+                    r = await c.post("/graphql", json={"query": sys.argv[1], "variables": {"id": "ord-us-split-size"}},
+                                     headers={"Authorization": f"Bearer {token}"})
+                    assert r.status_code == 200 and "errors" not in r.json(), r.text
+            # redis-py imports the OpenTelemetry API itself; the SDK's tracing and exporters are ours alone.
+            print(sorted(m for m in sys.modules if m.startswith(("opentelemetry.sdk.trace", "opentelemetry.exporter"))))
+
+        asyncio.run(main())
+    """
+    env = {**os.environ, "GATEWAY_MODE": "development", "ORDERS_URL": mocks.url("orders"),
+           "CARRIER_URL": mocks.url("carrier"), "AFTERSALES_URL": mocks.url("aftersales"),
+           "RATE_LIMIT_PER_MINUTE": "0"}
+    env.pop("OTEL_TRACES_EXPORTER", None)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, ORDER, env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "[]", "OpenTelemetry's tracing SDK was loaded with tracing off"
+
+
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """The app under uvicorn with exactly the options ``gateway serve`` passes, in the test's loop."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **{**uvicorn_options(settings),
+                                                                    "port": free_port()}))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}", server
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_fractional_shutdown_timeout_is_honoured_not_truncated(mocks: MockUpstreams) -> None:
+    # 0.5 s of grace: a request with 0.3 s left when the shutdown starts still gets its answer (int() made it 0).
+    await mocks.fault("orders", route="orders.batch", latency_ms=400)
+    settings = settings_for(mocks, shutdown_timeout=0.5)
+    async with served(settings) as (url, server), aiohttp.ClientSession() as session:
+        slow = asyncio.create_task(_post(session, url, ORDER, {"id": "ord-us-in-transit"}, _token(settings)))
+        await asyncio.sleep(0.1)
+        server.should_exit = True  # what SIGTERM does
+        status, body = await slow
+    assert status == 200 and body["data"]["order"]["id"] == "ord-us-in-transit"
+
+
+async def test_behind_a_trusted_proxy_each_real_client_has_its_own_anonymous_bucket(mocks: MockUpstreams) -> None:
+    async def statuses(url: str, clients: list[str]) -> list[int]:
+        codes = []
+        async with aiohttp.ClientSession() as session:
+            for client in clients:
+                async with session.post(f"{url}/graphql", json={"query": "{ viewer { id } }"},
+                                        headers={"X-Forwarded-For": client}) as response:
+                    codes.append(response.status)
+        return codes
+
+    clients = ["203.0.113.7", "203.0.113.7", "203.0.113.8"]
+    limited = {"rate_limit_per_minute": 1, "rate_limit_burst": 1}
+    async with served(settings_for(mocks, **limited, forwarded_allow_ips=("127.0.0.1",))) as (url, _):
+        assert await statuses(url, clients) == [200, 429, 200], "the proxy (us) is trusted: X-Forwarded-For counts"
+    async with served(settings_for(mocks, **limited, forwarded_allow_ips=("10.1.2.3",))) as (url, _):
+        assert await statuses(url, clients) == [200, 429, 429], "an untrusted peer cannot pick its identity"

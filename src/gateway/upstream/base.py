@@ -132,14 +132,18 @@ class Transport:
             budget = self._budget(scope)
             if not breaker.allow():
                 self.observer.call(self.name, route, "breaker_open", 0.0)
-                raise UpstreamUnavailable(
-                    self.name, f"circuit open after repeated failures; next probe in "
-                               f"{breaker.seconds_until_probe():.1f}s")
+                raise UpstreamUnavailable(self.name, breaker.refusal())
             started = time.monotonic()
-            if not await self.bulkhead.acquire(budget):
+            try:
+                acquired = await self.bulkhead.acquire(budget)
+            except BaseException:
+                breaker.release()  # cancelled while queueing: a half-open breaker must not wait for us
+                raise
+            if not acquired:
                 breaker.release()
                 self.observer.call(self.name, route, "saturated", time.monotonic() - started)
-                raise UpstreamTimeout(self.name, f"no free slot among {self.bulkhead.limit} calls in flight")
+                raise UpstreamUnavailable(self.name, f"{self.bulkhead.limit} calls already in flight; "
+                                                     f"this one was not sent")
             retry_after: float | None = None
             try:
                 left = budget - (time.monotonic() - started)
@@ -157,6 +161,11 @@ class Transport:
                 breaker.failure()
                 self.observer.call(self.name, route, "connection_error", time.monotonic() - started)
                 failure: UpstreamError = error
+            except BaseException:
+                # Cancelled mid-call (the caller gave up): nothing learned about the upstream, but a
+                # half-open breaker must not keep waiting for this probe's verdict forever.
+                breaker.release()
+                raise
             else:
                 if status >= 500 or status == 429:
                     breaker.failure()

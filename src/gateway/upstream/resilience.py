@@ -6,7 +6,9 @@
 - The breaker opens after ``threshold`` consecutive failures (outages and timeouts, not bad data),
   fails fast for ``cool_off`` seconds, then lets one probe through (half-open): a success closes it,
   a failure opens it again.
-- The bulkhead caps calls in flight per upstream, so one slow service cannot take every connection.
+- The bulkhead caps calls in flight per upstream, so one slow service cannot take every connection. A
+  call that finds every slot taken waits briefly (``queue_wait``) and then fails fast: a service slow
+  enough to fill every slot would only make a queue of callers wait out their whole budget.
 """
 
 from __future__ import annotations
@@ -104,6 +106,12 @@ class CircuitBreaker:
         """The call neither succeeded nor failed in a way that says anything about the upstream."""
         self._probing = False
 
+    def refusal(self) -> str:
+        """Why ``allow`` said no, for the error the caller sees."""
+        if self.state is BreakerState.HALF_OPEN:
+            return "circuit half-open after repeated failures; one probe is in flight"
+        return f"circuit open after repeated failures; next probe in {self.seconds_until_probe():.1f}s"
+
     def seconds_until_probe(self) -> float:
         if self.state is not BreakerState.OPEN:
             return 0.0
@@ -111,10 +119,10 @@ class CircuitBreaker:
 
 
 class Bulkhead:
-    """A cap on calls in flight to one upstream; waiting for a slot counts against the caller's budget."""
+    """A cap on calls in flight to one upstream; a caller waits at most ``queue_wait`` for a free slot."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, queue_wait: float = 0.1) -> None:
+        self.limit, self.queue_wait = limit, queue_wait
         self._slots = asyncio.Semaphore(limit)
 
     @property
@@ -122,11 +130,15 @@ class Bulkhead:
         return self.limit - self._slots._value
 
     async def acquire(self, budget: float) -> bool:
+        """Take a slot, waiting no longer than ``queue_wait`` or the caller's own budget."""
         if not self._slots.locked():
             await self._slots.acquire()  # a free slot: no timer, no task (wait_for makes one per call)
             return True
+        wait = min(budget, self.queue_wait)
+        if wait <= 0:
+            return False
         try:
-            await asyncio.wait_for(self._slots.acquire(), budget)
+            await asyncio.wait_for(self._slots.acquire(), wait)
         except TimeoutError:
             return False
         return True
