@@ -57,9 +57,9 @@ class MalformedOrder(UpstreamBadData):
     """An order the order service sent malformed, with whatever ownership could still be read from it:
     the gateway must not tell anyone but its owner that it exists."""
 
-    def __init__(self, detail: str, buyer_id: str | None, shop_id: str | None) -> None:
+    def __init__(self, order_id: str, detail: str, buyer_id: str | None, shop_id: str | None) -> None:
         super().__init__("orders", detail)
-        self.buyer_id, self.shop_id = buyer_id, shop_id
+        self.order_id, self.buyer_id, self.shop_id = order_id, buyer_id, shop_id
 
 
 class UpstreamRejected(UpstreamError):

@@ -60,9 +60,11 @@ class _Null(Exception):
 
 @dataclass
 class ResolverInfo:
-    """What our resolvers read from Strawberry's Info: the request context, nothing else."""
+    """What our resolvers read from Strawberry's Info: the request context, and a root field's path
+    (for errors reported beside its data, see ``Context.notice``)."""
 
     context: Any
+    path: tuple[str | int, ...] = ()
 
 
 @dataclass
@@ -315,7 +317,7 @@ async def execute(strawberry_schema: Any, plan: Plan, variables: VariableValues,
                                    scalar_registry=strawberry_schema.schema_converter.scalar_registry)
         resolver = sf.base_resolver
         if resolver.info_parameter is not None:
-            kwargs[resolver.info_parameter.name] = run.info
+            kwargs[resolver.info_parameter.name] = ResolverInfo(context, (root.key,))
         value = resolver.wrapped_func(None, **kwargs)
         if inspect.isawaitable(value):
             value = await value

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError
 from graphql.execution.values import VariableValues, get_variable_values
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -358,8 +358,9 @@ class GraphQLEndpoint:
                                    suggestions=self.policy.development)
         if is_request_error(result):
             return self._request_error(media, [request_error(e) for e in result.errors or ()], name, kind)
+        notices = [GraphQLError(e.message, path=path, original_error=e) for e, path in context.notices]
         errors = [format_error(e, mask=not self.policy.development, correlation_id=request_id)
-                  for e in result.errors or ()]
+                  for e in [*(result.errors or ()), *notices]]
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import orjson
 
+from gateway.domain.model import OrderRecord
 from gateway.domain.view import OrderView
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, MalformedOrder
 from gateway.loaders import Loaders
 from gateway.upstream.orders import OrderSearch
 
@@ -65,6 +66,18 @@ class HistoryPage:
     has_next: bool
     end_cursor: str | None
     total: int | None
+    # The viewer's orders on this page that the order service sent malformed: not listed, but said.
+    unreadable: tuple[MalformedOrder, ...] = ()
+
+
+def _readable_prefix(rows: list[OrderRecord | MalformedOrder], wanted: int) -> list[OrderRecord | MalformedOrder]:
+    """The first rows holding ``wanted`` readable orders (an unreadable one does not take a place)."""
+    readable = 0
+    for i, row in enumerate(rows):
+        if readable == wanted:
+            return rows[:i]
+        readable += isinstance(row, OrderRecord)
+    return rows
 
 
 def fingerprint(*parts: object) -> str:
@@ -80,6 +93,7 @@ async def history_page(loaders: Loaders, query: OrderSearch, keep: Callable[[Ord
     else:
         token, size, start = None, FILTERED_PAGE_SIZE if filtered else min(first + 1, 100), 0
     edges: list[Edge] = []
+    unreadable: list[MalformedOrder] = []
     end_cursor: str | None = None
     total: int | None = None
     for scanned in range(1, MAX_SCAN_PAGES + 1):
@@ -87,13 +101,19 @@ async def history_page(loaders: Loaders, query: OrderSearch, keep: Callable[[Ord
         total = None if filtered else page.total
         rows = list(page.orders[start:])
         wanted = first - len(edges)
-        examined = rows if filtered else rows[:wanted]
-        views = await loaders.views(examined, complete=filtered)
+        examined = rows if filtered else _readable_prefix(rows, wanted)
+        views = await loaders.views([r for r in examined if isinstance(r, OrderRecord)], complete=filtered)
         by_id = {v.id: v for v in views}
         more = False
         for i, record in enumerate(examined):
-            view = by_id.get(record.id)
             position = Position(token, size, start + i, filter_key).encode()
+            if isinstance(record, MalformedOrder):
+                # Whatever the filter: whether it would have matched cannot be known.
+                if len(edges) < first and loaders.viewer is not None and \
+                        loaders.viewer.owns(record.buyer_id, record.shop_id):
+                    unreadable.append(record)
+                continue
+            view = by_id.get(record.id)
             if view is None:
                 continue
             if len(edges) == first:
@@ -106,14 +126,14 @@ async def history_page(loaders: Loaders, query: OrderSearch, keep: Callable[[Ord
                 end_cursor = position
         if len(edges) == first:
             more = more or len(rows) > len(examined) or page.next_token is not None
-            return HistoryPage(edges, more, end_cursor, total)
+            return HistoryPage(edges, more, end_cursor, total, tuple(unreadable))
         if page.next_token is None:
-            return HistoryPage(edges, False, end_cursor, total)
+            return HistoryPage(edges, False, end_cursor, total, tuple(unreadable))
         if scanned == MAX_SCAN_PAGES:
             # Out of scan budget: hand back a cursor at the start of the next upstream page, so the next
             # call resumes after everything scanned here (offset -1: before its first row).
             resume = Position(page.next_token, size, -1, filter_key).encode()
-            return HistoryPage(edges, True, resume, total)
+            return HistoryPage(edges, True, resume, total, tuple(unreadable))
         token, start = page.next_token, 0
         size = FILTERED_PAGE_SIZE if filtered else min(first - len(edges) + 1, 100)
     raise AssertionError("unreachable")

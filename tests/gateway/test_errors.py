@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.auth import Role
-from tests.harness import ALICE, BOB, Gateway
+from tests.harness import ALICE, BOB, Gateway, running_gateway
 from tests.upstreams import MockUpstreams
 
 ORDER = """query($id: ID!) { order(id: $id) {
@@ -248,4 +248,19 @@ async def test_no_error_message_ever_shows_a_stack_trace_or_a_path(
     errors = _errors(body)
     assert errors, "the fault must show up as an error"
     assert {e["extensions"].get("service") for e in errors} == {service}
+    _assert_no_leaks(body)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+async def test_an_unreadable_order_is_left_out_of_the_history_and_said_at_its_alias(
+        mocks: MockUpstreams, compiled: bool) -> None:
+    await mocks.fault("orders", route="orders.search", malformed="unknown_enum")
+    async with running_gateway(mocks, compiled_execution=compiled) as gw:
+        body = await gw.query("{ mine: orders(first: 5) { edges { node { id statusLabel } } } }", as_=ALICE)
+    nodes = [e["node"] for e in body["data"]["mine"]["edges"]]
+    assert len(nodes) == 5 and all(n["statusLabel"] for n in nodes)
+    (error,) = _errors(body)
+    assert error["path"] == ["mine"]
+    assert error["extensions"] == {"code": "UPSTREAM_BAD_DATA", "service": "orders"}
+    assert "could not be read and is left out of this page" in error["message"]
     _assert_no_leaks(body)

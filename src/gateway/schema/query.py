@@ -10,7 +10,7 @@ from gateway.auth import Role
 from gateway.context import Info
 from gateway.domain.policy import CANCEL_REASON_LABELS, SELLER_CANCEL_REASONS, offered_reasons
 from gateway.domain.policy import CancelReason as CancelReasonEnum
-from gateway.errors import BadUserInput, NotFound
+from gateway.errors import BadUserInput, NotFound, UpstreamBadData
 from gateway.history import HistoryPage, fingerprint, history_page
 from gateway.schema.aftersales import ReturnReasonOption
 from gateway.schema.enums import CancelReason, DisplayStatus, Market, SellerOrderStatus, ViewerRole
@@ -86,6 +86,13 @@ def _check_page(info: Info, first: int, placed_after: datetime | None, placed_be
         raise BadUserInput("placedAfter must be earlier than placedBefore", argument="filter")
 
 
+def _listed(info: Info, page: HistoryPage) -> OrderConnection:
+    for order in page.unreadable:
+        info.context.notice(UpstreamBadData("orders", f"order {order.order_id} could not be read and is left "
+                                                      f"out of this page ({order.detail})"), info)
+    return OrderConnection.of(page)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="One order by id. Unknown ids and other people's orders answer alike: "
@@ -108,7 +115,7 @@ class Query:
         keep = (lambda v: v.display[0] in statuses) if statuses else None
         key = fingerprint("buyer", viewer.subject, sorted(s.value for s in statuses or ()), f.placed_after,
                           f.placed_before)
-        return OrderConnection.of(await history_page(info.context.loaders, query, keep, first, after, key))
+        return _listed(info, await history_page(info.context.loaders, query, keep, first, after, key))
 
     @strawberry.field(description="A seller's own orders, newest first, by the seller's statuses.")
     async def seller_orders(self, info: Info, first: int = 10, after: str | None = None,
@@ -121,7 +128,7 @@ class Query:
         keep = (lambda v: v.seller_status in statuses) if statuses else None
         key = fingerprint("seller", viewer.shop_id, sorted(s.value for s in statuses or ()), f.placed_after,
                           f.placed_before)
-        return OrderConnection.of(await history_page(info.context.loaders, query, keep, first, after, key))
+        return _listed(info, await history_page(info.context.loaders, query, keep, first, after, key))
 
     @strawberry.field(description="Who the bearer token says you are.")
     def viewer(self, info: Info) -> Viewer:

@@ -26,7 +26,7 @@ from gateway.domain.model import (
 )
 from gateway.errors import MalformedOrder, UpstreamBadData
 from gateway.upstream.base import Upstream
-from gateway.upstream.reader import PARSED, Reader, each_record
+from gateway.upstream.reader import Reader, each_record
 
 SERVICE = "orders"
 ORDER_STATUSES = frozenset({
@@ -43,7 +43,8 @@ MAX_BATCH = 50
 
 @dataclass(frozen=True)
 class OrderPage:
-    orders: tuple[OrderRecord, ...]
+    # In the upstream's order; a malformed order stays in its place, so positions (cursors) hold.
+    orders: tuple[OrderRecord | MalformedOrder, ...]
     next_token: str | None
     total: int
 
@@ -65,12 +66,7 @@ class OrdersClient(Upstream):
             chunk = ids[start : start + MAX_BATCH]
             response = await self._get("orders.batch", "orders", [("ids", ",".join(chunk))])
             for r in Reader(SERVICE, response.body).objects("orders"):
-                for key, value in each_record(r, "id", parse_order).items():
-                    if isinstance(value, UpstreamBadData):
-                        buyer, shop = r.data.get("buyer_user_id"), r.data.get("shop_id")
-                        value = MalformedOrder(value.detail, buyer if isinstance(buyer, str) else None,
-                                               shop if isinstance(shop, str) else None)
-                    found[key] = value
+                found.update(_order_item(r))
         return found
 
     async def search(self, query: OrderSearch, page_size: int, token: str | None) -> OrderPage:
@@ -91,8 +87,8 @@ class OrdersClient(Upstream):
             request["page_token"] = token
         response = await self._read("orders.search", "orders/search", request)
         body = Reader(SERVICE, response.body)
-        return OrderPage(tuple(PARSED.parse(r, parse_order) for r in body.objects("orders")),
-                         body.opt_text("next_page_token"), body.integer("total_count"))
+        orders = tuple(value for r in body.objects("orders") for value in _order_item(r).values())
+        return OrderPage(orders, body.opt_text("next_page_token"), body.integer("total_count"))
 
     async def update_address(self, order_id: str, address: dict[str, str], idempotency_key: str) -> OrderRecord:
         response = await self._write("orders.update_address", f"orders/{order_id}/recipient_address", address,
@@ -100,6 +96,19 @@ class OrdersClient(Upstream):
         if response.status == 404:
             raise UpstreamBadData(SERVICE, f"order {order_id} vanished during the update")
         return parse_order(Reader(SERVICE, response.body).obj("order"))
+
+
+def _order_item(r: Reader) -> dict[str, OrderRecord | MalformedOrder]:
+    """One order of a batch or a search: malformed, it is an error for itself alone, carrying whatever
+    ownership could still be read, so that only its owner is ever told of it."""
+    found: dict[str, OrderRecord | MalformedOrder] = {}
+    for key, value in each_record(r, "id", parse_order).items():
+        if isinstance(value, UpstreamBadData):
+            buyer, shop = r.data.get("buyer_user_id"), r.data.get("shop_id")
+            value = MalformedOrder(key, value.detail, buyer if isinstance(buyer, str) else None,
+                                   shop if isinstance(shop, str) else None)
+        found[key] = value
+    return found
 
 
 def _address(r: Reader | None) -> Address | None:

@@ -76,6 +76,9 @@ class Reader:
         return self._path
 
     def bad(self, reason: str) -> UpstreamBadData:
+        # Every rejection at the border is made here, so every one is logged with its reason, whether it
+        # costs one item of a batch or the whole answer.
+        logger.warning("rejected at the border: %s service: %s", self.service, reason)
         return UpstreamBadData(self.service, f"malformed response: {reason}")
 
     def _get(self, key: str, *, optional: bool) -> Any:
@@ -249,11 +252,10 @@ PARSED = ParsedRecords()
 
 
 def each_record(r: Reader, key_field: str, parse: Callable[[Reader], R]) -> dict[str, R | UpstreamBadData]:
-    """Parse one item of a batch; a malformed item becomes an error for that item alone, logged with why.
-    An item whose own id cannot be read cannot be attributed, so it fails the whole batch."""
+    """Parse one item of a batch; a malformed item becomes an error for that item alone (logged by
+    ``Reader.bad``). An item whose own id cannot be read cannot be attributed, so it fails the batch."""
     key = r.text(key_field)
     try:
         return {key: PARSED.parse(r, parse)}
     except UpstreamBadData as error:
-        logger.warning("rejected at the border: %s (%s %s)", error.detail, key_field, key)
         return {key: error}
