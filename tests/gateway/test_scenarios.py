@@ -138,8 +138,9 @@ async def test_the_order_tracker_counts_packages(gw: Gateway, order_id: str, hea
 
 # -- authentication and signatures -----------------------------------------------------------------
 
-async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_step(gw: Gateway) -> None:
-    order = await _order(gw, "ord-us-luxury-authenticating", """status displayStatus statusLabel
+@pytest.mark.parametrize("order_id", ["ord-us-luxury-authenticating", "ord-uk-luxury-authenticating"])
+async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_step(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """status displayStatus statusLabel
         packages { status statusSource authentication { status provider submittedAt approvedAt }
                    tracker { kind state } split { reason } }""")
     [package] = order["packages"]
@@ -154,8 +155,9 @@ async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_ste
         "PROCESSING", "PROCESSING", "Authenticating")
 
 
-async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw: Gateway) -> None:
-    order = await _order(gw, "ord-us-luxury-in-transit", """packages { status authentication { status approvedAt }
+@pytest.mark.parametrize("order_id", ["ord-us-luxury-in-transit", "ord-uk-luxury-in-transit"])
+async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """packages { status authentication { status approvedAt }
         tracker { kind state time } }""")
     [package] = order["packages"]
     assert package["status"] == "IN_TRANSIT"
@@ -173,6 +175,8 @@ async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw:
     ("ord-us-failed-attempt", "SIGNATURE"),
     ("ord-us-luxury-authenticating", "ADULT_SIGNATURE"),
     ("ord-us-luxury-in-transit", "ADULT_SIGNATURE"),
+    ("ord-uk-luxury-authenticating", "ADULT_SIGNATURE"),
+    ("ord-uk-luxury-in-transit", "ADULT_SIGNATURE"),
     ("ord-us-in-transit", "NONE"),
 ])
 async def test_signature_requirements(gw: Gateway, order_id: str, signature: str) -> None:
