@@ -202,10 +202,10 @@ ALERTS = [
     ("ord-uk-customs-hold", "CUSTOMS_HOLD", "WAIT", "DELAYED"),
     ("ord-us-failed-attempt", "FAILED_ATTEMPT", "TRACK_WITH_CARRIER", "DELIVERY_ISSUE"),
     ("ord-uk-failed-attempt", "FAILED_ATTEMPT", "TRACK_WITH_CARRIER", "DELIVERY_ISSUE"),
-    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "DELIVERY_ISSUE"),
-    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "DELIVERY_ISSUE"),
-    ("ord-us-lost", "LOST", "CONTACT_SUPPORT", "DELIVERY_ISSUE"),
-    ("ord-uk-lost", "LOST", "CONTACT_SUPPORT", "DELIVERY_ISSUE"),
+    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "CANCELLED"),
+    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "CANCELLED"),
+    ("ord-us-lost", "LOST", "CONTACT_SUPPORT", "CANCELLED"),
+    ("ord-uk-lost", "LOST", "CONTACT_SUPPORT", "CANCELLED"),
     ("ord-us-not-received", "DELIVERED_NOT_RECEIVED", "VIEW_RETURN", "RETURN_IN_PROGRESS"),
     ("ord-uk-not-received", "DELIVERED_NOT_RECEIVED", "VIEW_RETURN", "RETURN_IN_PROGRESS"),
 ]
@@ -231,6 +231,46 @@ async def test_each_abnormal_scenario_raises_its_alert_with_a_cause_and_a_next_s
         assert alert["revisedDate"] == package["eta"]["latest"]
     if kind in ("LOST", "RETURNED_TO_SENDER"):
         assert "BLOCKED" in {s["state"] for s in package["tracker"]}, "a journey that ended undelivered is blocked"
+
+
+@pytest.mark.parametrize(("order_id", "package_status", "reason", "label", "headline", "refund"), [
+    ("ord-us-lost", "LOST", "Package lost", "Canceled: package lost", "Order canceled: package lost", "$318.11"),
+    ("ord-uk-lost", "LOST", "Package lost", "Cancelled: parcel lost", "Order cancelled: parcel lost", "£97.09"),
+    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "Delivery failed; returned to seller",
+     "Canceled: returned to the seller", "Order canceled: returned to the seller", "$29.75"),
+    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "Delivery failed; returned to seller",
+     "Cancelled: returned to the seller", "Order cancelled: returned to the seller", "£61.09"),
+])
+async def test_a_parcel_lost_or_sent_back_is_cancelled_and_refunded_by_the_platform(
+        gw: Gateway, order_id: str, package_status: str, reason: str, label: str, headline: str,
+        refund: str) -> None:
+    order = await _order(gw, order_id, """status displayStatus statusLabel sellerStatus
+        tracker { headline steps { kind state } }
+        lineItems { quantity cancelledQuantity } cancelledItems { quantity }
+        cancellations { status initiator reason refund { formatted } }
+        alerts { kind nextStep }
+        packages { status items { quantity } tracker { state } }
+        afterSalesActions { kind available unavailableReason }""")
+    # The platform recorded the cancellation (DOMAIN 1.4), so the whole page says cancelled, and why.
+    assert (order["status"], order["displayStatus"], order["sellerStatus"]) == ("CANCELLED", "CANCELLED", "CANCELLED")
+    assert order["statusLabel"] == label
+    assert order["tracker"]["headline"] == headline
+    assert _steps(order["tracker"]["steps"]) == {"PLACED": "DONE", "SHIPPED": "BLOCKED", "DELIVERED": "UPCOMING"}
+    [cancellation] = order["cancellations"]
+    assert (cancellation["status"], cancellation["initiator"], cancellation["reason"]) == (
+        "CANCELLED", "SYSTEM", reason)
+    assert cancellation["refund"]["formatted"] == refund
+    assert all(i["cancelledQuantity"] == i["quantity"] for i in order["lineItems"])
+    assert sum(i["quantity"] for i in order["cancelledItems"]) == sum(i["quantity"] for i in order["lineItems"])
+    # The parcel still says what happened to it; its items are counted once, as cancelled.
+    [package] = order["packages"]
+    assert (package["status"], package["items"]) == (package_status, [])
+    assert "BLOCKED" in {s["state"] for s in package["tracker"]}
+    # The alert no longer promises a refund: it says the one that was made, to the penny.
+    [alert] = order["alerts"]
+    assert refund in alert["nextStep"] and "refunded to your original payment method" in alert["nextStep"]
+    for kind in ("CANCEL_ORDER", "REQUEST_RETURN", "REPORT_LATE"):
+        assert _action(order, kind)["unavailableReason"] == "ORDER_CANCELLED", kind
 
 
 async def test_a_late_order_can_be_reported_late_and_an_on_time_one_cannot(gw: Gateway) -> None:

@@ -15,7 +15,7 @@ from enum import Enum
 
 from gateway.domain.alerts import Alert
 from gateway.domain.model import AuthenticationStatus, CarrierTag, DeliveryMethod, OrderSnapshot, Signature
-from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, StatusSource
+from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, StatusSource, undelivered_cause
 from gateway.domain.policy import MarketPolicy
 
 
@@ -232,7 +232,8 @@ def order_summary(snapshot: OrderSnapshot, market: MarketPolicy, packages: tuple
     today = market.local(snapshot.now).date()
     parcel = market.word("parcel")
     if cancelled:
-        headline = f"Order {market.word('cancelled')}"
+        cause = undelivered_cause(market, packages)
+        headline = f"Order {market.word('cancelled')}" + (f": {cause}" if cause else "")
     elif order.paid_at is None:
         headline = "Waiting for payment"
     elif total == 0:
