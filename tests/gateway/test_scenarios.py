@@ -448,6 +448,17 @@ async def test_labels_follow_the_markets_date_style_and_words(gw: Gateway, order
     assert order["statusLabel"] == label
 
 
+async def test_each_market_the_mocks_serve_is_one_row_of_the_gateways_policy_table() -> None:
+    from gateway.domain.policy import POLICIES
+    from gateway.upstream.orders import MARKETS as REGIONS
+    from mocks.catalog.reference import MARKETS
+
+    rows = {p.country: p for p in POLICIES.values()}
+    assert set(rows) == set(MARKETS) == set(REGIONS), "one policy row per region the order service speaks"
+    for region, served in MARKETS.items():
+        assert (rows[region].currency, REGIONS[region]) == (served.currency, rows[region].market)
+
+
 # -- what can be returned --------------------------------------------------------------------------
 
 RETURNABLE = """packages { deliveredAt }

@@ -205,7 +205,8 @@ def _describe(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView, kin
         if pickup:
             return f"Ready to collect at {where}" + (" since " + at if at else "") + "."
         sign = {Signature.SIGNATURE: " A signature is required.",
-                Signature.ADULT_SIGNATURE: " An adult (21+) signature is required."}.get(p.signature, "")
+                Signature.ADULT_SIGNATURE: f" An adult ({market.adult_age}+) signature is required."}.get(
+            p.signature, "")
         return ("Out for delivery" + (" " + at if at else "") + "." + sign) if state is not StepState.DONE else \
             "Out for delivery" + (f" {at}" if at else "") + "."
     # DELIVERED

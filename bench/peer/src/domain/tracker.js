@@ -131,7 +131,7 @@ function describe(snapshot, market, p, kind, state, time, today) {
       }
       if (state === 'UPCOMING') return pickup ? `Waiting for you at ${where}.` : 'With the driver on delivery day.';
       if (pickup) return `Ready to collect at ${where}` + (at ? ' since ' + at : '') + '.';
-      const sign = { SIGNATURE: ' A signature is required.', ADULT_SIGNATURE: ' An adult (21+) signature is required.' }[p.signature] ?? '';
+      const sign = { SIGNATURE: ' A signature is required.', ADULT_SIGNATURE: ` An adult (${market.adultAge}+) signature is required.` }[p.signature] ?? '';
       return state !== 'DONE' ? 'Out for delivery' + (at ? ' ' + at : '') + '.' + sign : 'Out for delivery' + (at ? ` ${at}` : '') + '.';
     }
     default: { // DELIVERED
