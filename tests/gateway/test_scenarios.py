@@ -211,6 +211,11 @@ ALERTS = [
 ]
 
 
+# When the revised delivery date falls, from TEST_NOW (a carrier scan at noon UTC is the same date in
+# both markets' carrier zones): carrier delay +1 day revised by 3, holiday +1 revised by 4, customs +0 by 3.
+REVISED_BY = {"CARRIER_DELAY": 4 * DAY, "HOLIDAY_VOLUME": 5 * DAY, "CUSTOMS_HOLD": 3 * DAY}
+
+
 @pytest.mark.parametrize(("order_id", "kind", "suggestion", "display"), ALERTS)
 async def test_each_abnormal_scenario_raises_its_alert_with_a_cause_and_a_next_step(
         gw: Gateway, order_id: str, kind: str, suggestion: str, display: str) -> None:
@@ -226,9 +231,10 @@ async def test_each_abnormal_scenario_raises_its_alert_with_a_cause_and_a_next_s
     assert alert["cause"] != alert["nextStep"]
     assert alert["suggestedAction"] == suggestion
     assert order["displayStatus"] == display
-    if kind in ("CARRIER_DELAY", "CUSTOMS_HOLD"):
+    if kind in REVISED_BY:
+        # The carrier revised its estimate (the archetypes' offsets): the alert and the ETA give that date.
         assert package["eta"]["revised"] is True
-        assert alert["revisedDate"] == package["eta"]["latest"]
+        assert alert["revisedDate"] == package["eta"]["latest"] == str((TEST_NOW + REVISED_BY[kind]).date())
     if kind in ("LOST", "RETURNED_TO_SENDER"):
         assert "BLOCKED" in {s["state"] for s in package["tracker"]}, "a journey that ended undelivered is blocked"
 
@@ -523,6 +529,35 @@ async def test_return_reasons_differ_by_market(gw: Gateway) -> None:
     assert {"TOO_SMALL", "TOO_LARGE", "MISSED_DELIVERY_DATE"} <= uk - us
     assert {"NO_LONGER_NEEDED", "DAMAGED", "DEFECTIVE"} <= us & uk
     assert not {"NOT_RECEIVED", "LATE"} & (us | uk), "those have their own actions"
+
+
+@pytest.mark.parametrize(("order_id", "amount", "formatted", "reason"), [
+    # The item's price plus its tax (US 8%, UK 20%), no shipping: $289.00 + $23.12, £78.00 + £15.60.
+    ("ord-us-refunded", "312.12", "$312.12", "DEFECTIVE"),
+    ("ord-uk-refunded", "93.60", "£93.60", "DEFECTIVE"),
+])
+async def test_a_refunded_return_says_how_much_was_refunded_and_when(gw: Gateway, order_id: str, amount: str,
+                                                                     formatted: str, reason: str) -> None:
+    order = await _order(gw, order_id, """displayStatus statusLabel currency lineItems { total { amount } }
+        returns { kind status statusLabel lines { quantity reason }
+                  refund { amount { amount currency formatted } state refundedAt } steps { kind state time } }
+        afterSalesActions { kind available unavailableReason }""")
+    assert (order["displayStatus"], order["statusLabel"]) == ("REFUNDED", "Refunded")
+    [ret] = order["returns"]
+    assert (ret["kind"], ret["status"]) == ("RETURN_AND_REFUND", "REFUNDED")
+    assert [(line["quantity"], line["reason"]) for line in ret["lines"]] == [(1, reason)]
+    refund = ret["refund"]
+    assert refund["state"] == "REFUNDED"
+    assert refund["amount"] == {"amount": amount, "currency": order["currency"], "formatted": formatted}
+    assert _t(refund["refundedAt"]) == TEST_NOW - 12 * DAY
+    [item] = order["lineItems"]
+    assert Decimal(amount) > Decimal(item["total"]["amount"]), "the tax paid is refunded too"
+    assert {s["state"] for s in ret["steps"]} == {"DONE"}
+    assert [s["kind"] for s in ret["steps"]][-1] == "REFUNDED"
+    assert _t(ret["steps"][-1]["time"]) == TEST_NOW - 12 * DAY
+    # The item is refunded: nothing left to cancel, withdraw or return.
+    assert _action(order, "CANCEL_RETURN")["unavailableReason"] == "RETURN_ALREADY_SHIPPED"
+    assert _action(order, "REQUEST_RETURN")["available"] is False
 
 
 @pytest.mark.parametrize("order_id", ["ord-us-not-received", "ord-uk-not-received"])
