@@ -1,13 +1,16 @@
 """The after-sales mock: TikTok-Shop-like returns/refunds and cancellations.
 
-A return carries one reason for all its lines, as upstream does; a buyer request with several
-reasons becomes several returns sharing a ``combined_return_id`` (one parcel back). Writes accept an
-``Idempotency-Key`` header and persist until ``/_control/reset``.
+A return carries one reason for all its lines, as upstream does; a buyer request with several reasons
+becomes several returns sharing a ``combined_return_id`` (one parcel back). A request a line's stage
+does not allow (cancelling what has shipped, sending back what has not arrived, a reason the stage does
+not offer) is a 409 ``NOT_ELIGIBLE``; the eligibility route gives the same answer per line. Writes
+accept an ``Idempotency-Key`` header and persist until ``/_control/reset``.
 
 Routes:
   POST /aftersales/batch_get            {"order_ids": [...]} (1-50) -> returns + cancellations per order;
                                         unknown ids are listed in ``not_found``
   GET  /orders/{order_id}/aftersales    the same for one order, 404 when unknown
+  GET  /orders/{order_id}/aftersale_eligibility   per line and request type: eligible now, or why not
   GET  /returns/{return_id}
   POST /returns                          create a return (buyer)
   POST /returns/batch_create             several reasons, one parcel: one return per reason, atomically
@@ -30,7 +33,13 @@ from typing import Any
 from aiohttp import web
 
 from mocks.catalog import World
-from mocks.catalog.reasons import CANCEL_REASONS, RETURN_REASONS, reason_offered, return_reason_text
+from mocks.catalog.reasons import (
+    CANCEL_REASONS,
+    RETURN_REASONS,
+    SYSTEM_CANCEL_REASONS,
+    reason_offered,
+    return_reason_text,
+)
 from mocks.catalog.reference import Shop
 from mocks.catalog.story import CARRIER_NAMES, money, tracking_number
 from mocks.control import (
@@ -130,6 +139,89 @@ def _order_facts(state: AfterSalesState, order_id: str) -> dict[str, Any]:
     return facts
 
 
+# -- eligibility (DOMAIN 1.5, GetAftersaleEligibility) -------------------------------------------
+
+REQUEST_TYPES = ("CANCEL", "REFUND", "RETURN_AND_REFUND", "REPLACEMENT")
+# A line can be cancelled until a label is created for it; after that it is returned once delivered.
+CANCELLABLE = frozenset({"UNPAID", "AWAITING_SHIPMENT"})
+
+
+@dataclass(frozen=True)
+class Ineligible:
+    code: str
+    reason: str
+
+
+def _held_lines(state: AfterSalesState, order_id: str) -> tuple[set[str], set[str]]:
+    """(lines in a live return or a pending cancellation, lines a completed cancellation removed)."""
+    held = {line["order_line_item_id"] for r in state.returns.values() if r["order_id"] == order_id
+            and r["return_status"] in LIVE_RETURN for line in r["return_line_items"]}
+    cancelled: set[str] = set()
+    for c in state.cancellations.values():
+        if c["order_id"] == order_id and c["cancel_status"] in LIVE_CANCEL:
+            done = c["cancel_status"] != "CANCELLATION_REQUEST_PENDING"
+            (cancelled if done else held).update(line["order_line_item_id"] for line in c["cancel_line_items"])
+    return held, cancelled
+
+
+def _ineligible(stage: str, request_type: str, region: str, reason: str | None = None) -> Ineligible | None:
+    """Why a line at ``stage`` cannot get this request (with this reason), or None when it can."""
+    if stage == "CANCELLED":
+        return Ineligible("CANCELLED", "the item was cancelled")
+    if request_type == "CANCEL":
+        if stage in CANCELLABLE:
+            return None
+        return Ineligible("ALREADY_SHIPPED", "a label was created for the item: return it once it is delivered")
+    if stage == "UNPAID":
+        return Ineligible("NOT_PAID", "nothing has been paid for the item: cancel it instead")
+    if request_type != "REFUND" and stage != "DELIVERED":
+        return Ineligible("NOT_DELIVERED", "only a delivered item can be sent back or replaced")
+    stages = ({RETURN_REASONS[reason].stages} if reason is not None else
+              {r.stages for r in RETURN_REASONS.values() if region in r.markets})
+    if any(stage in offered for offered in stages):
+        return None
+    if stage == "AWAITING_SHIPMENT":
+        return Ineligible("NOT_SHIPPED", "the item has not shipped: cancel it instead")
+    if reason is not None:
+        return Ineligible("REASON_NOT_OFFERED", f"return_reason {reason} is not offered for an item that is {stage}")
+    return Ineligible("NOT_DELIVERED", "only a delivered item can be refunded")
+
+
+def _line_stages(state: AfterSalesState, facts: dict[str, Any]) -> dict[str, str]:
+    _, cancelled = _held_lines(state, facts["order_id"])
+    return {i: "CANCELLED" if i in cancelled else line["stage"] for i, line in facts["lines"].items()}
+
+
+def _require_eligible(state: AfterSalesState, facts: dict[str, Any], request_type: str, ids: list[str],
+                      field: str, reason: str | None = None) -> None:
+    """Refuse the whole request (409 NOT_ELIGIBLE) when any of its lines cannot get it at its stage."""
+    stages = _line_stages(state, facts)
+    for i in ids:
+        why = _ineligible(stages[i], request_type, facts["region"], reason)
+        if why is not None:
+            raise conflict(f"{i} is not eligible for {request_type} while {stages[i]}: {why.reason} "
+                           f"({why.code})", code="NOT_ELIGIBLE", field=field)
+
+
+async def eligibility(request: web.Request) -> web.Response:
+    """What the buyer may ask for each line now: the after-sales service's own answer, per request type."""
+    state = _state(request)
+    facts = _order_facts(state, request.match_info["order_id"])
+    held, _ = _held_lines(state, facts["order_id"])
+    lines = []
+    for line_id, stage in _line_stages(state, facts).items():
+        answers = []
+        for request_type in REQUEST_TYPES:
+            why = _ineligible(stage, request_type, facts["region"])
+            if why is None and line_id in held:
+                why = Ineligible("IN_REQUEST", "the item is already in a return or a cancellation request")
+            answers.append({"request_type": request_type, "eligible": why is None,
+                            "ineligible_code": why.code if why else None,
+                            "ineligible_reason": why.reason if why else None})
+        lines.append({"order_line_item_id": line_id, "stage": stage, "eligibility": answers})
+    return json_response({"order_id": facts["order_id"], "line_items": lines})
+
+
 def _refund_lines(facts: dict[str, Any], ids: list[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
     rate = Decimal(facts["tax_rate"])
     lines = []
@@ -216,14 +308,14 @@ def _build_returns(state: AfterSalesState, body: dict[str, Any],
     all_ids = [i for _, ids, _ in groups for i in ids]
     if len(set(all_ids)) != len(all_ids):
         raise bad_request("a line can be in one group only", field="groups")
-    held = {line["order_line_item_id"] for r in state.returns.values() if r["order_id"] == order_id
-            and r["return_status"] in LIVE_RETURN for line in r["return_line_items"]}
-    cancelled = {line["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
-                 and c["cancel_status"] in LIVE_CANCEL for line in c["cancel_line_items"]}
+    held, cancelled = _held_lines(state, order_id)
     clash = sorted(set(all_ids) & (held | cancelled))
     if clash:
         raise conflict(f"lines already in a return or cancellation: {clash}", code="DUPLICATE_REQUEST",
                        field="order_line_item_ids")
+    for n, (reason, ids, _) in enumerate(groups):
+        where = f"groups[{n}].order_line_item_ids" if "groups" in body else "order_line_item_ids"
+        _require_eligible(state, facts, return_type, ids, where, reason)
     combined = body.get("combined_return_id")
     group: list[dict[str, Any]] = []
     if combined is not None:
@@ -406,6 +498,9 @@ async def create_cancellation(request: web.Request) -> web.Response:
     reason = _str(body, "cancel_reason")
     if reason not in CANCEL_REASONS:
         raise bad_request(f"unknown cancel_reason {reason}", field="cancel_reason")
+    if reason in SYSTEM_CANCEL_REASONS:
+        raise bad_request(f"cancel_reason {reason} is the platform's own; a {role.lower()} cannot use it",
+                          field="cancel_reason")
     ids = _line_ids(body, facts, required=False)
     taken = {line["order_line_item_id"] for c in state.cancellations.values() if c["order_id"] == order_id
              and c["cancel_status"] in LIVE_CANCEL for line in c["cancel_line_items"]}
@@ -413,6 +508,7 @@ async def create_cancellation(request: web.Request) -> web.Response:
     if clash:
         raise conflict(f"lines already cancelled or pending cancellation: {clash}", code="DUPLICATE_REQUEST",
                        field="order_line_item_ids")
+    _require_eligible(state, facts, "CANCEL", ids, "order_line_item_ids")
     now = state.now()
     paid = facts["paid_time"]
     shop = state.shops.get(facts["shop_id"])
@@ -475,6 +571,7 @@ def _routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/aftersales/batch_get", batch_get, name="aftersales.batch")
     r.add_get("/orders/{order_id}/aftersales", for_order, name="aftersales.order")
+    r.add_get("/orders/{order_id}/aftersale_eligibility", eligibility, name="aftersales.eligibility")
     r.add_post("/returns", create_return, name="returns.create")
     r.add_post("/returns/batch_create", batch_create_returns, name="returns.batch_create")
     r.add_post("/combined_returns/{combined_id}/{action}", transition_combined, name="returns.combined_action")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -18,6 +18,28 @@ from mocks.control import ControlPlane, CorruptionSpec, MockClock, conflict, ins
 S = TypeVar("S")
 
 
+# Generated order ids have six digits (``ord-g-000001``).
+MAX_GENERATED = 999_999
+
+
+class MockConfigError(ValueError):
+    """A MOCK_* or *_PORT variable that cannot be used; the message names it and what it must be."""
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, bounds: tuple[int, int] | None = None) -> int:
+    """An integer variable (unset or empty: ``default``), inside ``bounds`` when given."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise MockConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise MockConfigError(f"{name} must be from {bounds[0]} to {bounds[1]}, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class MockConfig:
     """How a mock builds its world. ``now=None`` follows the wall clock (anchored at start-up)."""
@@ -27,16 +49,29 @@ class MockConfig:
     generated: int = 0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> MockConfig:
-        env = dict(os.environ) if env is None else env
-        raw_now = env.get("MOCK_NOW")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MockConfig:
+        """MOCK_NOW, MOCK_SEED and MOCK_ORDERS; unset or empty means the default.
+
+        Raises :class:`MockConfigError` (never a bare parsing error) for a value that cannot be used.
+        """
+        env = os.environ if env is None else env
+        raw_now = env.get("MOCK_NOW", "").strip()
         now = None
         if raw_now:
-            now = datetime.fromisoformat(raw_now)
+            try:
+                now = datetime.fromisoformat(raw_now)
+            except ValueError:
+                raise MockConfigError(
+                    f"MOCK_NOW must be an ISO 8601 date-time with a UTC offset, e.g. {_EXAMPLE_NOW}, "
+                    f"got {raw_now!r}") from None
             if now.tzinfo is None:
-                raise ValueError("MOCK_NOW must carry a UTC offset, e.g. 2026-11-20T12:00:00+00:00")
+                raise MockConfigError(f"MOCK_NOW must carry a UTC offset, e.g. {_EXAMPLE_NOW}, got {raw_now!r}")
             now = now.astimezone(UTC)
-        return cls(now=now, seed=int(env.get("MOCK_SEED", "7")), generated=int(env.get("MOCK_ORDERS", "0")))
+        return cls(now=now, seed=env_int(env, "MOCK_SEED", 7),
+                   generated=env_int(env, "MOCK_ORDERS", 0, (0, MAX_GENERATED)))
+
+
+_EXAMPLE_NOW = "2026-11-20T12:00:00+00:00"
 
 
 class StateBox(Generic[S]):

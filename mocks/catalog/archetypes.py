@@ -292,16 +292,22 @@ def failed_attempt(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
 
 
 def returned_to_sender(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, t0 - 14 * DAY, "Undeliverable: the parcel was returned to the seller")
+    o = _order(s, oid, b, shop, t0 - 14 * DAY,
+               "Undeliverable: the parcel was returned to the seller, so the platform cancelled and refunded it")
     o.item(_plain(shop, rng)[0])
     o.package(*o.items, stage="returned", carrier=_carrier(shop, rng), shipped=t0 - 12 * DAY, reached=t0 - DAY)
+    # Once the parcel is back, the platform cancels the order and refunds it (DOMAIN 1.4 and 1.6).
+    o.cancel(by="SYSTEM", reason="returned_to_shipper_other", at=t0 - DAY + 2 * HOUR)
     return o
 
 
 def lost(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, t0 - 15 * DAY, "The carrier declared the parcel lost")
+    o = _order(s, oid, b, shop, t0 - 15 * DAY,
+               "The carrier declared the parcel lost, so the platform cancelled the order and refunded it")
     o.item(_plain(shop, rng)[0])
     o.package(*o.items, stage="lost", carrier=_carrier(shop, rng), shipped=t0 - 13 * DAY, reached=t0 - 2 * DAY)
+    # A lost parcel is cancelled and refunded by the platform, not left for the buyer to chase (DOMAIN 1.4).
+    o.cancel(by="SYSTEM", reason="package_lost", at=t0 - 2 * DAY + 6 * HOUR)
     return o
 
 

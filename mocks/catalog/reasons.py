@@ -6,32 +6,50 @@ code that its market or the order's stage does not offer, as the real API does.
 
 from __future__ import annotations
 
-_DELIVERED = "ecom_order_delivered_refund_and_return_reason_"
+from dataclasses import dataclass
 
-# code -> (text, markets)
-RETURN_REASONS: dict[str, tuple[str, frozenset[str]]] = {
-    _DELIVERED + "no_need": ("No longer needed", frozenset({"US", "GB"})),
-    _DELIVERED + "not_fit": ("Item doesn't fit", frozenset({"US"})),
-    _DELIVERED + "missing_item": ("Received but missing item", frozenset({"US", "GB"})),
-    _DELIVERED + "damaged": ("Damaged item or packaging", frozenset({"US", "GB"})),
-    _DELIVERED + "defective": ("Defective item", frozenset({"US", "GB"})),
-    _DELIVERED + "missing_parts": ("Missing or broken parts", frozenset({"US", "GB"})),
-    _DELIVERED + "not_as_described": ("Doesn't match description", frozenset({"US", "GB"})),
-    _DELIVERED + "wrong_item": ("Wrong item", frozenset({"US", "GB"})),
-    _DELIVERED + "missed_edd": ("Missed estimated delivery date", frozenset({"GB"})),
-    _DELIVERED + "counterfeit": ("Suspected counterfeit", frozenset({"GB"})),
-    _DELIVERED + "not_suit": ("Does not suit me", frozenset({"GB"})),
-    _DELIVERED + "multiple_sizes": ("Multiple sizes ordered", frozenset({"GB"})),
-    _DELIVERED + "too_big": ("Too big or too long", frozenset({"GB"})),
-    _DELIVERED + "too_small": ("Too small or too short", frozenset({"GB"})),
-    _DELIVERED + "wrong_size": ("Ordered incorrect size", frozenset({"GB"})),
-    _DELIVERED + "quality": ("Quality or style not as expected", frozenset({"GB"})),
-    _DELIVERED + "unauthorised": ("Unauthorised purchase", frozenset({"GB"})),
-    _DELIVERED + "expired": ("Expired or spoiled", frozenset({"GB"})),
-    _DELIVERED + "not_frozen": ("Not frozen on arrival", frozenset({"GB"})),
-    _DELIVERED + "other": ("Other", frozenset({"GB"})),
-    "ecom_order_delivered_refund_reason_not_received": ("Package wasn't received", frozenset({"US", "GB"})),
-    "ecom_order_shipped_refund_reason_late": ("Product wouldn't arrive on time", frozenset({"US", "GB"})),
+_DELIVERED = "ecom_order_delivered_refund_and_return_reason_"
+_US, _GB, _BOTH = frozenset({"US"}), frozenset({"GB"}), frozenset({"US", "GB"})
+# Line stages, in TikTok Shop's line ``display_status`` vocabulary (DOMAIN 1.1).
+DELIVERED_STAGE = frozenset({"DELIVERED"})
+SHIPPED_STAGES = frozenset({"AWAITING_COLLECTION", "IN_TRANSIT"})
+
+
+@dataclass(frozen=True)
+class ReturnReasonCode:
+    """One refund/return reason: its buyer-facing text, the markets that offer it, and the line stages
+    it is offered in (the real API rejects a reason the order's status does not offer, DOMAIN 1.5)."""
+
+    text: str
+    markets: frozenset[str]
+    stages: frozenset[str] = DELIVERED_STAGE
+
+
+RETURN_REASONS: dict[str, ReturnReasonCode] = {
+    _DELIVERED + "no_need": ReturnReasonCode("No longer needed", _BOTH),
+    _DELIVERED + "not_fit": ReturnReasonCode("Item doesn't fit", _US),
+    _DELIVERED + "missing_item": ReturnReasonCode("Received but missing item", _BOTH),
+    _DELIVERED + "damaged": ReturnReasonCode("Damaged item or packaging", _BOTH),
+    _DELIVERED + "defective": ReturnReasonCode("Defective item", _BOTH),
+    _DELIVERED + "missing_parts": ReturnReasonCode("Missing or broken parts", _BOTH),
+    _DELIVERED + "not_as_described": ReturnReasonCode("Doesn't match description", _BOTH),
+    _DELIVERED + "wrong_item": ReturnReasonCode("Wrong item", _BOTH),
+    _DELIVERED + "missed_edd": ReturnReasonCode("Missed estimated delivery date", _GB),
+    _DELIVERED + "counterfeit": ReturnReasonCode("Suspected counterfeit", _GB),
+    _DELIVERED + "not_suit": ReturnReasonCode("Does not suit me", _GB),
+    _DELIVERED + "multiple_sizes": ReturnReasonCode("Multiple sizes ordered", _GB),
+    _DELIVERED + "too_big": ReturnReasonCode("Too big or too long", _GB),
+    _DELIVERED + "too_small": ReturnReasonCode("Too small or too short", _GB),
+    _DELIVERED + "wrong_size": ReturnReasonCode("Ordered incorrect size", _GB),
+    _DELIVERED + "quality": ReturnReasonCode("Quality or style not as expected", _GB),
+    _DELIVERED + "unauthorised": ReturnReasonCode("Unauthorised purchase", _GB),
+    _DELIVERED + "expired": ReturnReasonCode("Expired or spoiled", _GB),
+    _DELIVERED + "not_frozen": ReturnReasonCode("Not frozen on arrival", _GB),
+    _DELIVERED + "other": ReturnReasonCode("Other", _GB),
+    "ecom_order_delivered_refund_reason_not_received": ReturnReasonCode("Package wasn't received", _BOTH),
+    # Shipped but not delivered: "Product wouldn't arrive on time" (US), "Package didn't arrive on time" (UK).
+    "ecom_order_shipped_refund_reason_late": ReturnReasonCode("Product wouldn't arrive on time", _BOTH,
+                                                              SHIPPED_STAGES),
 }
 
 CANCEL_REASONS: dict[str, str] = {
@@ -48,12 +66,18 @@ CANCEL_REASONS: dict[str, str] = {
     "package_lost": "Package lost",
     "returned_to_shipper_other": "Delivery failed; returned to seller",
 }
+# The platform's own reasons (role SYSTEM, DOMAIN 1.4): recorded by the catalogue, never accepted from a
+# buyer or a seller.
+SYSTEM_CANCEL_REASONS = frozenset({
+    "system_cancel_unpaid_time_out", "system_cancel_order_reason_shipping_timeout", "package_lost",
+    "returned_to_shipper_other",
+})
 
 
 def return_reason_text(code: str) -> str:
-    return RETURN_REASONS[code][0]
+    return RETURN_REASONS[code].text
 
 
 def reason_offered(code: str, region: str) -> bool:
     entry = RETURN_REASONS.get(code)
-    return entry is not None and region in entry[1]
+    return entry is not None and region in entry.markets

@@ -177,4 +177,16 @@ GADGET_IMPORTS = Shop(
         "charger": _p("gadget", 4, "65W USB-C Charger", "White", "24.99", 150),
     },
 )
-DEMO_SHOPS = (THREADLINE, LUXE_VAULT, HEARTH, PRINTWORKS, NORTHERN, TEA_CO, GADGET_IMPORTS)
+MAYFAIR_RESERVE = Shop(
+    "shop-uk-mayfair-reserve", "Mayfair Reserve Pre-Owned", GB,
+    (Warehouse("wh-uk-london", "London", "GB"),),
+    {
+        "luxury_bag": _p("mayfair", 1, "Pre-Owned Quilted Shoulder Bag", "Black / Gold hardware", "1850.00",
+                         900, "PRE_OWNED", "REQUIRES_AUTHENTICATION", "HIGH_VALUE"),
+        "sneakers": _p("mayfair", 2, "Pre-Owned Low-Top Trainers", "White / UK 9", "540.00", 1200,
+                       "PRE_OWNED", "REQUIRES_AUTHENTICATION", "HIGH_VALUE"),
+        "watch": _p("mayfair", 3, "Automatic Dress Watch", "Rose gold / 38mm", "2400.00", 350, "HIGH_VALUE"),
+    },
+    auto_approve_returns=False,
+)
+DEMO_SHOPS = (THREADLINE, LUXE_VAULT, HEARTH, PRINTWORKS, NORTHERN, TEA_CO, GADGET_IMPORTS, MAYFAIR_RESERVE)

@@ -443,7 +443,9 @@ class OrderStory:
             "paid_time": order["paid_time"], "is_on_hold_order": self.on_hold_order,
             "shipping_fee": money(self.shipping_fee), "tax_rate": str(self.market.tax_rate),
             "lines": {line["id"]: {"sku_id": line["sku_id"], "product_name": line["product_name"],
-                                   "sale_price": line["sale_price"]} for line in lines},
+                                   "sale_price": line["sale_price"],
+                                   "stage": _aftersales_stage(self.paid, unit_package.get(str(line["id"])))}
+                      for line in lines},
         }
         for pkg in self.packages:
             if pkg.carrier and pkg.tracking_number:
@@ -514,6 +516,19 @@ class OrderStory:
 
 def _iso(t: datetime, tz: timezone) -> str:
     return t.astimezone(tz).isoformat(timespec="seconds")
+
+
+# Where after-sales thinks a line is, in the line ``display_status`` vocabulary. It follows the carrier's
+# feed (``pkg.stage``), not the order service's lagging package status: in the disagreeing scenarios a
+# parcel the carrier delivered can already be returned, as the gateway's precedence says.
+_AFTERSALES_STAGE = {"to_fulfill": "AWAITING_SHIPMENT", "label_created": "AWAITING_COLLECTION",
+                     "delivered": "DELIVERED"}
+
+
+def _aftersales_stage(paid: datetime | None, pkg: PackageStory | None) -> str:
+    if paid is None:
+        return "UNPAID"
+    return "AWAITING_SHIPMENT" if pkg is None else _AFTERSALES_STAGE.get(pkg.stage, "IN_TRANSIT")
 
 
 def _line_status(order_status: str, pkg: PackageStory | None) -> str:

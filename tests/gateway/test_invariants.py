@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from gateway.auth import Role
 from mocks.service import MockConfig
 from tests.harness import Gateway, running_gateway
 from tests.upstreams import TEST_NOW, running_mocks
@@ -28,10 +29,14 @@ ORDER_FIELDS = """
 DETAIL = "query($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }"
 HISTORY = """query($after: String) { orders(first: 25, after: $after) {
   edges { node { id displayStatus statusLabel } } pageInfo { hasNextPage endCursor } } }"""
+SELLER_HISTORY = """query($after: String) { sellerOrders(first: 25, after: $after) {
+  edges { node { id displayStatus statusLabel sellerStatus } } pageInfo { hasNextPage endCursor } } }"""
 
 UNSHIPPED = {"PENDING", "AWAITING_AUTHENTICATION", "CANCELLED"}
-# The market's return windows in days, from each package's delivery (or the last one's, UK CCR).
-WINDOWS = {"US": {30, 90}, "UK": {30, 14}}
+# The market's return windows in days: from the delivery of the item's own package, and (UK Consumer
+# Contracts Regulations) from the delivery of the order's last package.
+WINDOWS = {"US": {30, 90}, "UK": {30}}
+LAST_PACKAGE_WINDOWS = {"US": set(), "UK": {14}}
 NOT_RECEIVED_DAYS = 30
 
 
@@ -44,17 +49,30 @@ async def world() -> AsyncIterator[tuple[Gateway, dict[str, list[str]]]]:
     by_buyer: dict[str, list[str]] = defaultdict(list)
     for order in built.orders.values():
         by_buyer[order["buyer_user_id"]].append(order["id"])
+        by_buyer[SHOP + order["shop_id"]].append(order["id"])
     async with running_mocks(config) as mocks, running_gateway(mocks) as gw:
         yield gw, dict(by_buyer)
 
 
-async def _history(gw: Gateway, buyer: str) -> dict[str, dict[str, Any]]:
+SHOP = "shop:"  # a shop's orders are listed in the world under "shop:<shop id>", next to each buyer's
+
+
+def _as(who: str) -> dict[str, Any]:
+    """Who asks: a buyer by id, or the seller of a shop (``shop:<shop id>``)."""
+    if who.startswith(SHOP):
+        shop = who.removeprefix(SHOP)
+        return {"as_": f"seller-{shop}", "role": Role.SELLER, "shop_id": shop}
+    return {"as_": who}
+
+
+async def _history(gw: Gateway, who: str) -> dict[str, dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     after = None
+    query, field = (SELLER_HISTORY, "sellerOrders") if who.startswith(SHOP) else (HISTORY, "orders")
     while True:
-        body = await gw.query(HISTORY, {"after": after}, as_=buyer)
+        body = await gw.query(query, {"after": after}, **_as(who))
         assert "errors" not in body, body["errors"]
-        page = body["data"]["orders"]
+        page = body["data"][field]
         for edge in page["edges"]:
             assert edge["node"]["id"] not in seen, "an order appeared twice in the history"
             seen[edge["node"]["id"]] = edge["node"]
@@ -67,6 +85,8 @@ async def _all_orders(world: tuple[Gateway, dict[str, list[str]]]) -> list[tuple
     gw, by_buyer = world
     checked = []
     for buyer, ids in sorted(by_buyer.items()):
+        if buyer.startswith(SHOP):
+            continue
         listed = await _history(gw, buyer)
         assert set(listed) == set(ids), f"{buyer}'s history is not exactly their orders"
         for order_id in ids:
@@ -81,12 +101,32 @@ async def orders(world: tuple[Gateway, dict[str, list[str]]]) -> list[tuple[dict
     return await _all_orders(world)
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def seller_orders(world: tuple[Gateway, dict[str, list[str]]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every shop's sellerOrders, each entry with the same order as its seller sees it by id."""
+    gw, by_owner = world
+    checked = []
+    for shop, ids in sorted(by_owner.items()):
+        if not shop.startswith(SHOP):
+            continue
+        listed = await _history(gw, shop)
+        assert set(listed) == set(ids), f"{shop}'s sellerOrders are not exactly its orders"
+        for start in range(0, len(ids), 25):  # 25 orders per request, by alias
+            chunk = ids[start : start + 25]
+            fields = " ".join(f'o{i}: order(id: "{oid}") {{ id displayStatus statusLabel sellerStatus }}'
+                              for i, oid in enumerate(chunk))
+            body = await gw.query("{ " + fields + " }", **_as(shop))
+            assert "errors" not in body, body["errors"]
+            checked += [(listed[detail["id"]], detail) for detail in body["data"].values()]
+    return checked
+
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def test_every_scenario_and_generated_order_is_checked(orders: list[Any]) -> None:
     ids = {detail["id"] for _, detail in orders}
-    assert len(ids) == 362
+    assert len(ids) == 364
     assert {"ord-us-in-transit", "ord-uk-split-three", "ord-us-disagree-delivered"} <= ids
 
 
@@ -94,6 +134,14 @@ async def test_list_and_detail_agree_on_status_and_label(orders: list[Any]) -> N
     for listed, detail in orders:
         assert (listed["displayStatus"], listed["statusLabel"]) == (detail["displayStatus"], detail["statusLabel"]), \
             detail["id"]
+
+
+async def test_a_sellers_list_and_detail_agree_on_status_and_label(orders: list[Any], seller_orders: list[Any]) -> None:
+    assert {detail["id"] for _, detail in seller_orders} == {detail["id"] for _, detail in orders}
+    for listed, detail in seller_orders:
+        assert listed == detail, detail["id"]
+    assert {detail["sellerStatus"] for _, detail in seller_orders} == {
+        "PENDING", "TO_SHIP", "SHIPPED", "COMPLETED", "CANCELLED"}
 
 
 async def test_every_unit_is_accounted_for_exactly_once(orders: list[Any]) -> None:
@@ -169,14 +217,22 @@ async def test_available_actions_never_contradict_the_state(orders: list[Any]) -
         if not delivered:
             assert not ret["available"], where
         if ret["available"]:
-            anchors = [datetime.fromisoformat(p["deliveredAt"]) for p in delivered.values()]
+            live = [p for p in order["packages"] if p["status"] != "CANCELLED"]
+            last = (max(datetime.fromisoformat(p["deliveredAt"]) for p in live)
+                    if all(p["id"] in delivered for p in live) else None)
             for item in ret["items"]:
                 assert item["reasons"], where
+                # Each window runs from the delivery of the item's own package (or, UK, the last one).
+                own = [datetime.fromisoformat(p["deliveredAt"]) for p in delivered.values()
+                       if item["lineItem"]["id"] in {i["lineItem"]["id"] for i in p["items"]}]
+                assert own, (where, item)
                 for reason in item["reasons"]:
                     deadline = datetime.fromisoformat(reason["deadline"])
                     assert deadline >= TEST_NOW, where
-                    days = {round((deadline - a).total_seconds() / 86400, 6) for a in anchors}
-                    assert days & WINDOWS[order["market"]], (where, reason, days)
+                    days = {round((deadline - a).total_seconds() / 86400, 6) for a in own}
+                    after_last = {round((deadline - last).total_seconds() / 86400, 6)} if last else set()
+                    assert days & WINDOWS[order["market"]] or after_last & LAST_PACKAGE_WINDOWS[order["market"]], (
+                        where, reason, days, after_last)
         late = _action(order, "REPORT_LATE")
         if late["available"]:
             assert order["status"] not in ("DELIVERED", "COMPLETED", "CANCELLED"), where

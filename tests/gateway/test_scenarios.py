@@ -138,8 +138,9 @@ async def test_the_order_tracker_counts_packages(gw: Gateway, order_id: str, hea
 
 # -- authentication and signatures -----------------------------------------------------------------
 
-async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_step(gw: Gateway) -> None:
-    order = await _order(gw, "ord-us-luxury-authenticating", """status displayStatus statusLabel
+@pytest.mark.parametrize("order_id", ["ord-us-luxury-authenticating", "ord-uk-luxury-authenticating"])
+async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_step(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """status displayStatus statusLabel
         packages { status statusSource authentication { status provider submittedAt approvedAt }
                    tracker { kind state } split { reason } }""")
     [package] = order["packages"]
@@ -154,8 +155,9 @@ async def test_a_luxury_item_being_authenticated_waits_on_the_authenticating_ste
         "PROCESSING", "PROCESSING", "Authenticating")
 
 
-async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw: Gateway) -> None:
-    order = await _order(gw, "ord-us-luxury-in-transit", """packages { status authentication { status approvedAt }
+@pytest.mark.parametrize("order_id", ["ord-us-luxury-in-transit", "ord-uk-luxury-in-transit"])
+async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """packages { status authentication { status approvedAt }
         tracker { kind state time } }""")
     [package] = order["packages"]
     assert package["status"] == "IN_TRANSIT"
@@ -173,6 +175,8 @@ async def test_an_authenticated_luxury_item_has_the_step_done_and_travels_on(gw:
     ("ord-us-failed-attempt", "SIGNATURE"),
     ("ord-us-luxury-authenticating", "ADULT_SIGNATURE"),
     ("ord-us-luxury-in-transit", "ADULT_SIGNATURE"),
+    ("ord-uk-luxury-authenticating", "ADULT_SIGNATURE"),
+    ("ord-uk-luxury-in-transit", "ADULT_SIGNATURE"),
     ("ord-us-in-transit", "NONE"),
 ])
 async def test_signature_requirements(gw: Gateway, order_id: str, signature: str) -> None:
@@ -198,13 +202,18 @@ ALERTS = [
     ("ord-uk-customs-hold", "CUSTOMS_HOLD", "WAIT", "DELAYED"),
     ("ord-us-failed-attempt", "FAILED_ATTEMPT", "TRACK_WITH_CARRIER", "DELIVERY_ISSUE"),
     ("ord-uk-failed-attempt", "FAILED_ATTEMPT", "TRACK_WITH_CARRIER", "DELIVERY_ISSUE"),
-    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "DELIVERY_ISSUE"),
-    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "DELIVERY_ISSUE"),
-    ("ord-us-lost", "LOST", "CONTACT_SUPPORT", "DELIVERY_ISSUE"),
-    ("ord-uk-lost", "LOST", "CONTACT_SUPPORT", "DELIVERY_ISSUE"),
+    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "CANCELLED"),
+    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "CONTACT_SELLER", "CANCELLED"),
+    ("ord-us-lost", "LOST", "CONTACT_SUPPORT", "CANCELLED"),
+    ("ord-uk-lost", "LOST", "CONTACT_SUPPORT", "CANCELLED"),
     ("ord-us-not-received", "DELIVERED_NOT_RECEIVED", "VIEW_RETURN", "RETURN_IN_PROGRESS"),
     ("ord-uk-not-received", "DELIVERED_NOT_RECEIVED", "VIEW_RETURN", "RETURN_IN_PROGRESS"),
 ]
+
+
+# When the revised delivery date falls, from TEST_NOW (a carrier scan at noon UTC is the same date in
+# both markets' carrier zones): carrier delay +1 day revised by 3, holiday +1 revised by 4, customs +0 by 3.
+REVISED_BY = {"CARRIER_DELAY": 4 * DAY, "HOLIDAY_VOLUME": 5 * DAY, "CUSTOMS_HOLD": 3 * DAY}
 
 
 @pytest.mark.parametrize(("order_id", "kind", "suggestion", "display"), ALERTS)
@@ -222,11 +231,52 @@ async def test_each_abnormal_scenario_raises_its_alert_with_a_cause_and_a_next_s
     assert alert["cause"] != alert["nextStep"]
     assert alert["suggestedAction"] == suggestion
     assert order["displayStatus"] == display
-    if kind in ("CARRIER_DELAY", "CUSTOMS_HOLD"):
+    if kind in REVISED_BY:
+        # The carrier revised its estimate (the archetypes' offsets): the alert and the ETA give that date.
         assert package["eta"]["revised"] is True
-        assert alert["revisedDate"] == package["eta"]["latest"]
+        assert alert["revisedDate"] == package["eta"]["latest"] == str((TEST_NOW + REVISED_BY[kind]).date())
     if kind in ("LOST", "RETURNED_TO_SENDER"):
         assert "BLOCKED" in {s["state"] for s in package["tracker"]}, "a journey that ended undelivered is blocked"
+
+
+@pytest.mark.parametrize(("order_id", "package_status", "reason", "label", "headline", "refund"), [
+    ("ord-us-lost", "LOST", "Package lost", "Canceled: package lost", "Order canceled: package lost", "$318.11"),
+    ("ord-uk-lost", "LOST", "Package lost", "Cancelled: parcel lost", "Order cancelled: parcel lost", "£97.09"),
+    ("ord-us-returned-to-sender", "RETURNED_TO_SENDER", "Delivery failed; returned to seller",
+     "Canceled: returned to the seller", "Order canceled: returned to the seller", "$29.75"),
+    ("ord-uk-returned-to-sender", "RETURNED_TO_SENDER", "Delivery failed; returned to seller",
+     "Cancelled: returned to the seller", "Order cancelled: returned to the seller", "£61.09"),
+])
+async def test_a_parcel_lost_or_sent_back_is_cancelled_and_refunded_by_the_platform(
+        gw: Gateway, order_id: str, package_status: str, reason: str, label: str, headline: str,
+        refund: str) -> None:
+    order = await _order(gw, order_id, """status displayStatus statusLabel sellerStatus
+        tracker { headline steps { kind state } }
+        lineItems { quantity cancelledQuantity } cancelledItems { quantity }
+        cancellations { status initiator reason refund { formatted } }
+        alerts { kind nextStep }
+        packages { status items { quantity } tracker { state } }
+        afterSalesActions { kind available unavailableReason }""")
+    # The platform recorded the cancellation (DOMAIN 1.4), so the whole page says cancelled, and why.
+    assert (order["status"], order["displayStatus"], order["sellerStatus"]) == ("CANCELLED", "CANCELLED", "CANCELLED")
+    assert order["statusLabel"] == label
+    assert order["tracker"]["headline"] == headline
+    assert _steps(order["tracker"]["steps"]) == {"PLACED": "DONE", "SHIPPED": "BLOCKED", "DELIVERED": "UPCOMING"}
+    [cancellation] = order["cancellations"]
+    assert (cancellation["status"], cancellation["initiator"], cancellation["reason"]) == (
+        "CANCELLED", "SYSTEM", reason)
+    assert cancellation["refund"]["formatted"] == refund
+    assert all(i["cancelledQuantity"] == i["quantity"] for i in order["lineItems"])
+    assert sum(i["quantity"] for i in order["cancelledItems"]) == sum(i["quantity"] for i in order["lineItems"])
+    # The parcel still says what happened to it; its items are counted once, as cancelled.
+    [package] = order["packages"]
+    assert (package["status"], package["items"]) == (package_status, [])
+    assert "BLOCKED" in {s["state"] for s in package["tracker"]}
+    # The alert no longer promises a refund: it says the one that was made, to the penny.
+    [alert] = order["alerts"]
+    assert refund in alert["nextStep"] and "refunded to your original payment method" in alert["nextStep"]
+    for kind in ("CANCEL_ORDER", "REQUEST_RETURN", "REPORT_LATE"):
+        assert _action(order, kind)["unavailableReason"] == "ORDER_CANCELLED", kind
 
 
 async def test_a_late_order_can_be_reported_late_and_an_on_time_one_cannot(gw: Gateway) -> None:
@@ -404,6 +454,17 @@ async def test_labels_follow_the_markets_date_style_and_words(gw: Gateway, order
     assert order["statusLabel"] == label
 
 
+async def test_each_market_the_mocks_serve_is_one_row_of_the_gateways_policy_table() -> None:
+    from gateway.domain.policy import POLICIES
+    from gateway.upstream.orders import MARKETS as REGIONS
+    from mocks.catalog.reference import MARKETS
+
+    rows = {p.country: p for p in POLICIES.values()}
+    assert set(rows) == set(MARKETS) == set(REGIONS), "one policy row per region the order service speaks"
+    for region, served in MARKETS.items():
+        assert (rows[region].currency, REGIONS[region]) == (served.currency, rows[region].market)
+
+
 # -- what can be returned --------------------------------------------------------------------------
 
 RETURNABLE = """packages { deliveredAt }
@@ -468,6 +529,35 @@ async def test_return_reasons_differ_by_market(gw: Gateway) -> None:
     assert {"TOO_SMALL", "TOO_LARGE", "MISSED_DELIVERY_DATE"} <= uk - us
     assert {"NO_LONGER_NEEDED", "DAMAGED", "DEFECTIVE"} <= us & uk
     assert not {"NOT_RECEIVED", "LATE"} & (us | uk), "those have their own actions"
+
+
+@pytest.mark.parametrize(("order_id", "amount", "formatted", "reason"), [
+    # The item's price plus its tax (US 8%, UK 20%), no shipping: $289.00 + $23.12, £78.00 + £15.60.
+    ("ord-us-refunded", "312.12", "$312.12", "DEFECTIVE"),
+    ("ord-uk-refunded", "93.60", "£93.60", "DEFECTIVE"),
+])
+async def test_a_refunded_return_says_how_much_was_refunded_and_when(gw: Gateway, order_id: str, amount: str,
+                                                                     formatted: str, reason: str) -> None:
+    order = await _order(gw, order_id, """displayStatus statusLabel currency lineItems { total { amount } }
+        returns { kind status statusLabel lines { quantity reason }
+                  refund { amount { amount currency formatted } state refundedAt } steps { kind state time } }
+        afterSalesActions { kind available unavailableReason }""")
+    assert (order["displayStatus"], order["statusLabel"]) == ("REFUNDED", "Refunded")
+    [ret] = order["returns"]
+    assert (ret["kind"], ret["status"]) == ("RETURN_AND_REFUND", "REFUNDED")
+    assert [(line["quantity"], line["reason"]) for line in ret["lines"]] == [(1, reason)]
+    refund = ret["refund"]
+    assert refund["state"] == "REFUNDED"
+    assert refund["amount"] == {"amount": amount, "currency": order["currency"], "formatted": formatted}
+    assert _t(refund["refundedAt"]) == TEST_NOW - 12 * DAY
+    [item] = order["lineItems"]
+    assert Decimal(amount) > Decimal(item["total"]["amount"]), "the tax paid is refunded too"
+    assert {s["state"] for s in ret["steps"]} == {"DONE"}
+    assert [s["kind"] for s in ret["steps"]][-1] == "REFUNDED"
+    assert _t(ret["steps"][-1]["time"]) == TEST_NOW - 12 * DAY
+    # The item is refunded: nothing left to cancel, withdraw or return.
+    assert _action(order, "CANCEL_RETURN")["unavailableReason"] == "RETURN_ALREADY_SHIPPED"
+    assert _action(order, "REQUEST_RETURN")["available"] is False
 
 
 @pytest.mark.parametrize("order_id", ["ord-us-not-received", "ord-uk-not-received"])

@@ -41,6 +41,7 @@ STABLE_IDS = (
     "ord-uk-awaiting-payment", "ord-uk-on-hold", "ord-uk-awaiting-shipment", "ord-uk-in-transit",
     "ord-uk-out-for-delivery-signature", "ord-uk-pickup-point", "ord-uk-delivered",
     "ord-uk-delivered-personalised", "ord-uk-delivered-completed", "ord-uk-delivered-window-closed",
+    "ord-uk-luxury-authenticating", "ord-uk-luxury-in-transit",
     "ord-uk-split-three", "ord-uk-split-backorder", "ord-uk-split-size", "ord-uk-split-custom",
     "ord-uk-customs-hold", "ord-uk-late", "ord-uk-carrier-delay", "ord-uk-holiday-delay",
     "ord-uk-failed-attempt", "ord-uk-returned-to-sender", "ord-uk-lost", "ord-uk-cancelled-by-buyer",

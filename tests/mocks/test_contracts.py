@@ -401,6 +401,8 @@ OPERATIONS: list[tuple[str, str, str, str, str, dict[str, Any] | None]] = [
      {"order_ids": ["ord-uk-batch-return"]}),
     (AS, "GET", "/orders/{order_id}/aftersales", "/orders/ord-uk-refunded/aftersales", "aftersales.order",
      None),
+    (AS, "GET", "/orders/{order_id}/aftersale_eligibility", "/orders/ord-us-split-custom/aftersale_eligibility",
+     "aftersales.eligibility", None),
     (AS, "POST", "/returns", "/returns", "returns.create", {
         "order_id": "ord-uk-delivered", "buyer_user_id": "buyer-uk-olivia", "return_type": "REFUND",
         "return_reason": RETURN + "no_need", "order_line_item_ids": ["ord-uk-delivered-l1"]}),
@@ -481,8 +483,8 @@ async def test_every_documented_status_is_produced_and_conforms(contract: Contra
         expected = 201 if template in ("/returns", "/returns/batch_create", "/cancellations") else 200
         await hit(service, method, template, expected, json=body, check_request=True)
     fresh = await hit(AS, "POST", "/cancellations", 201, check_request=True, json={
-        "order_id": "ord-us-label-created", "role": "BUYER", "buyer_user_id": ALICE,
-        "cancel_reason": "cancel_reason_better_price"})
+        "order_id": "ord-us-split-custom", "role": "BUYER", "buyer_user_id": ALICE,
+        "cancel_reason": "cancel_reason_better_price", "order_line_item_ids": ["ord-us-split-custom-l1"]})
     assert fresh.body["cancellation"]["cancel_status"] == "CANCELLATION_REQUEST_PENDING"
     fresh_id = fresh.body["cancellation"]["cancel_id"]
     reject = ("/cancellations/{cancel_id}/reject", f"/cancellations/{fresh_id}/reject")
@@ -512,6 +514,8 @@ async def test_every_documented_status_is_produced_and_conforms(contract: Contra
               target="/orders/ord-missing/recipient_address", json=ADDRESS)
     await hit("carrier", "GET", "/trackings/{slug}/{tracking_number}", 404, target="/trackings/ups/1ZMISSING")
     await hit(AS, "GET", "/orders/{order_id}/aftersales", 404, target="/orders/ord-missing/aftersales")
+    await hit(AS, "GET", "/orders/{order_id}/aftersale_eligibility", 404,
+              target="/orders/ord-missing/aftersale_eligibility")
     await hit(AS, "GET", "/returns/{return_id}", 404, target="/returns/ret-missing")
     await hit(AS, "POST", "/returns", 404, json={**CREATE_RETURN, "order_id": "ord-missing"})
     await hit(AS, "POST", "/returns/batch_create", 404, json={**BATCH_RETURN, "order_id": "ord-missing"})
@@ -539,6 +543,17 @@ async def test_every_documented_status_is_produced_and_conforms(contract: Contra
     await hit(AS, "POST", COMBINED, 409, json={"buyer_user_id": ALICE})  # nothing left to withdraw
     await hit(AS, "POST", "/returns/{return_id}/cancel", 409,
               target=f"/returns/{return_id('ord-uk-batch-return')}/cancel", json={"buyer_user_id": "buyer-uk-olivia"})
+    # What a line's stage does not allow: sending back what has not arrived, cancelling what has shipped.
+    not_eligible = [
+        await hit(AS, "POST", "/returns", 409, json={**CREATE_RETURN, "order_id": "ord-uk-in-transit",
+                                                     "order_line_item_ids": ["ord-uk-in-transit-l1"]}),
+        await hit(AS, "POST", "/returns/batch_create", 409, json={
+            **BATCH_RETURN, "order_id": "ord-uk-in-transit", "buyer_user_id": "buyer-uk-olivia",
+            "groups": [{"return_reason": RETURN + "too_big", "order_line_item_ids": ["ord-uk-in-transit-l1"]}]}),
+        await hit(AS, "POST", "/cancellations", 409, json={**OP[AS, "POST", "/cancellations"][2],
+                                                           "order_id": "ord-uk-delivered"}),
+    ]
+    assert {e.body["error"]["code"] for e in not_eligible} == {"NOT_ELIGIBLE"}
     for service, method, template, _, _, body in OPERATIONS:
         if template in ("/returns/{return_id}/approve", "/returns/{return_id}/reject",
                         "/cancellations/{cancel_id}/approve", "/cancellations"):

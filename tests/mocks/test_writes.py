@@ -331,3 +331,113 @@ async def test_rejecting_a_replacement_parcel_keeps_the_replacement_vocabulary(c
                                     json={"shop_id": THREADLINE, "reject_reason": "No damage in the photos"},
                                     expect=200)).body["returns"]
     assert [r["return_status"] for r in rejected] == ["REPLACEMENT_REQUEST_REJECT"]
+
+
+# ---- eligibility: what each line's stage allows ----------------------------------------------------
+
+LATE = "ecom_order_shipped_refund_reason_late"
+
+
+async def _nothing_written(contract: Contract, order_id: str) -> None:
+    record = (await contract.call("aftersales", "GET", f"/orders/{order_id}/aftersales", expect=200)).body
+    world = scenario_world()
+    assert len(record["returns"]) == sum(r["order_id"] == order_id for r in world.returns.values())
+    assert len(record["cancellations"]) == sum(c["order_id"] == order_id for c in world.cancellations.values())
+
+
+async def test_a_delivered_order_can_no_longer_be_cancelled(contract: Contract) -> None:
+    for role in ("BUYER", "SELLER"):
+        result = await cancellation(contract, "ord-us-delivered", role=role, expect=409)
+        assert result["error"]["code"] == "NOT_ELIGIBLE" and result["error"]["field"] == "order_line_item_ids"
+        assert "ALREADY_SHIPPED" in result["error"]["message"]
+    # A label is enough: the carrier has not collected it yet, but the buyer can no longer cancel.
+    assert (await cancellation(contract, "ord-us-label-created", expect=409))["error"]["code"] == "NOT_ELIGIBLE"
+    await _nothing_written(contract, "ord-us-delivered")
+    await _nothing_written(contract, "ord-us-label-created")
+
+
+async def test_only_the_lines_that_have_not_shipped_can_be_cancelled(contract: Contract) -> None:
+    # ord-us-split-custom: l1 (made to order) waits to be made, l2 is out for delivery.
+    whole = await cancellation(contract, "ord-us-split-custom", expect=409)
+    assert "ord-us-split-custom-l2" in whole["error"]["message"]
+    cxl = (await cancellation(contract, "ord-us-split-custom", order_line_item_ids=["ord-us-split-custom-l1"]))
+    assert [line["order_line_item_id"] for line in cxl["cancellation"]["cancel_line_items"]] == [
+        "ord-us-split-custom-l1"]
+
+
+async def test_a_change_of_mind_return_waits_for_delivery(contract: Contract) -> None:
+    lines = ["ord-us-in-transit-l1"]
+    for return_type in ("RETURN_AND_REFUND", "REPLACEMENT", "REFUND"):
+        result = await create_return(contract, new_return("ord-us-in-transit", lines, return_type=return_type,
+                                                          reason="no_need"), expect=409)
+        assert result["error"]["code"] == "NOT_ELIGIBLE", return_type
+    await _nothing_written(contract, "ord-us-in-transit")
+    # Not even the faulty reasons, and not in a batch: nothing to inspect before it arrives.
+    body = {"order_id": "ord-uk-in-transit", "buyer_user_id": OLIVIA, "return_type": "RETURN_AND_REFUND",
+            "groups": [{"return_reason": RETURN + "damaged", "order_line_item_ids": ["ord-uk-in-transit-l1"]}]}
+    batch = (await contract.call("aftersales", "POST", "/returns/batch_create", json=body, expect=409)).body
+    assert batch["error"] == {"code": "NOT_ELIGIBLE", "field": "groups[0].order_line_item_ids",
+                              "message": batch["error"]["message"]}
+    assert "NOT_DELIVERED" in batch["error"]["message"]
+
+
+async def test_the_late_reason_is_offered_on_the_way_and_not_once_delivered(contract: Contract) -> None:
+    on_the_way = {**new_return("ord-us-late", ["ord-us-late-l1"], return_type="REFUND"), "return_reason": LATE}
+    created = (await create_return(contract, on_the_way))["return"]
+    assert created["return_reason"] == LATE and created["return_status"] == "RETURN_OR_REFUND_REQUEST_PENDING"
+    delivered = {**new_return("ord-us-delivered", ["ord-us-delivered-l1"], return_type="REFUND"),
+                 "return_reason": LATE}
+    refused = await create_return(contract, delivered, expect=409)
+    assert "REASON_NOT_OFFERED" in refused["error"]["message"]
+    # And the delivered reasons only once delivered: a refund for a package still on its way is "late".
+    early = new_return("ord-uk-late", ["ord-uk-late-l1"], return_type="REFUND", reason="not_as_described")
+    refused = await create_return(contract, early, expect=409)
+    assert refused["error"]["code"] == "NOT_ELIGIBLE" and "REASON_NOT_OFFERED" in refused["error"]["message"]
+
+
+async def test_the_carriers_delivery_counts_even_while_the_order_service_lags(contract: Contract) -> None:
+    # ord-us-disagree-delivered: the order service says IN_TRANSIT, the carrier delivered it.
+    body = new_return("ord-us-disagree-delivered", ["ord-us-disagree-delivered-l1"], reason="no_need")
+    assert (await create_return(contract, body))["return"]["return_status"] == "AWAITING_BUYER_SHIP"
+
+
+async def test_a_buyer_or_seller_cannot_use_the_platforms_own_cancel_reasons(contract: Contract) -> None:
+    for role, reason in (("BUYER", "package_lost"), ("SELLER", "system_cancel_order_reason_shipping_timeout")):
+        result = await cancellation(contract, "ord-us-awaiting-shipment", role=role, expect=400,
+                                    cancel_reason=reason)
+        assert result["error"]["field"] == "cancel_reason"
+    await _nothing_written(contract, "ord-us-awaiting-shipment")
+
+
+async def test_the_eligibility_route_answers_per_line_what_the_writes_enforce(contract: Contract) -> None:
+    def answers(body: dict[str, Any]) -> dict[str, tuple[str, dict[str, str | None]]]:
+        return {line["order_line_item_id"]: (line["stage"], {
+            e["request_type"]: None if e["eligible"] else e["ineligible_code"] for e in line["eligibility"]})
+            for line in body["line_items"]}
+
+    path = "/orders/ord-us-split-custom/aftersale_eligibility"
+    before = answers((await contract.call("aftersales", "GET", path, expect=200)).body)
+    assert before == {
+        "ord-us-split-custom-l1": ("AWAITING_SHIPMENT", {"CANCEL": None, "REFUND": "NOT_SHIPPED",
+                                                         "RETURN_AND_REFUND": "NOT_DELIVERED",
+                                                         "REPLACEMENT": "NOT_DELIVERED"}),
+        "ord-us-split-custom-l2": ("IN_TRANSIT", {"CANCEL": "ALREADY_SHIPPED", "REFUND": None,
+                                                  "RETURN_AND_REFUND": "NOT_DELIVERED",
+                                                  "REPLACEMENT": "NOT_DELIVERED"}),
+    }
+    # A pending cancellation holds its line; once approved, the line is cancelled.
+    cxl = (await cancellation(contract, "ord-us-split-custom", order_line_item_ids=["ord-us-split-custom-l1"]))
+    held = answers((await contract.call("aftersales", "GET", path, expect=200)).body)["ord-us-split-custom-l1"]
+    assert held == ("AWAITING_SHIPMENT", {"CANCEL": "IN_REQUEST", "REFUND": "NOT_SHIPPED",
+                                          "RETURN_AND_REFUND": "NOT_DELIVERED", "REPLACEMENT": "NOT_DELIVERED"})
+    shop = scenario_world().orders["ord-us-split-custom"]["shop_id"]
+    await contract.call("aftersales", "POST", f"/cancellations/{cxl['cancellation']['cancel_id']}/approve",
+                        json={"shop_id": shop}, expect=200)
+    done = answers((await contract.call("aftersales", "GET", path, expect=200)).body)["ord-us-split-custom-l1"]
+    assert done == ("CANCELLED", dict.fromkeys(("CANCEL", "REFUND", "RETURN_AND_REFUND", "REPLACEMENT"),
+                                               "CANCELLED"))
+    delivered = answers((await contract.call("aftersales", "GET", "/orders/ord-us-delivered/aftersale_eligibility",
+                                             expect=200)).body)
+    assert {stage for stage, _ in delivered.values()} == {"DELIVERED"}
+    assert all(a == {"CANCEL": "ALREADY_SHIPPED", "REFUND": None, "RETURN_AND_REFUND": None, "REPLACEMENT": None}
+               for _, a in delivered.values())

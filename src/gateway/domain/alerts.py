@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from gateway.domain.model import AuthenticationStatus, OrderSnapshot, ReturnStatus, Signature
-from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, promised_date
+from gateway.domain.model import AuthenticationStatus, CancellationStatus, OrderSnapshot, ReturnStatus, Signature
+from gateway.domain.packages import NOT_SHIPPED, UNDELIVERABLE, PackageStatus, PackageView, promised_date
 from gateway.domain.policy import REASON_BY_UPSTREAM_CODE, MarketPolicy, ReturnReason
 
 
@@ -88,20 +88,22 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
         alerts.append(Alert(kind, severity, p.id, title, cause, next_step, suggestion, revised_date, since, blocking))
 
     when = market.day(market.local(last.time).date(), today) if last else ""
+    refunded = _refunded(snapshot, market, p)
     if p.status is PackageStatus.LOST:
         add(AlertKind.LOST, Severity.WARNING, f"Your {parcel} was lost",
             f"{carrier} reported it lost on {when}.",
-            "You don't need to do anything: you'll get a full refund or a replacement. Contact support to "
-            "choose a replacement instead.", Suggestion.CONTACT_SUPPORT, since=last.time if last else None,
-            blocking=True)
+            refunded or "You don't need to do anything: you'll get a full refund or a replacement. Contact "
+            "support to choose a replacement instead.", Suggestion.CONTACT_SUPPORT,
+            since=last.time if last else None, blocking=True)
     elif p.status is PackageStatus.DAMAGED:
         add(AlertKind.DAMAGED, Severity.WARNING, f"Your {parcel} was damaged in transit",
             f"{carrier} reported it damaged on {when}.",
-            "It won't be delivered. You'll get a full refund or a replacement.", Suggestion.CONTACT_SUPPORT,
-            since=last.time if last else None, blocking=True)
+            refunded or "It won't be delivered. You'll get a full refund or a replacement.",
+            Suggestion.CONTACT_SUPPORT, since=last.time if last else None, blocking=True)
     elif p.status is PackageStatus.RETURNED_TO_SENDER:
         add(AlertKind.RETURNED_TO_SENDER, Severity.WARNING, "Returned to the seller",
             f"{carrier} couldn't deliver it and returned it to the seller on {when}.",
+            (refunded + " Contact the seller if you still want them.") if refunded else
             f"Your refund is issued once the seller confirms the {parcel} is back. Contact the seller if you "
             "still want the items.", Suggestion.CONTACT_SELLER, since=last.time if last else None, blocking=True)
     elif p.status is PackageStatus.RETURNING_TO_SENDER:
@@ -217,6 +219,17 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
                  + "; if they don't, the refund is approved automatically."),
                 Suggestion.VIEW_RETURN, since=ret.created_at)
     return alerts
+
+
+def _refunded(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView) -> str | None:
+    """Once the platform has cancelled an undeliverable parcel's items (DOMAIN 1.4), the refund it made."""
+    if p.units or p.status not in UNDELIVERABLE:
+        return None
+    unit_ids = set(p.record.unit_ids)
+    done = [c.refund for c in snapshot.after_sales.cancellations
+            if c.status is CancellationStatus.CANCELLED and unit_ids & set(c.unit_ids)] if snapshot.after_sales else []
+    amount = market.money(sum(done[1:], done[0])) if done else "the full amount"
+    return f"Its items were {market.word('cancelled')} and {amount} was refunded to your original payment method."
 
 
 def order_alerts(snapshot: OrderSnapshot, market: MarketPolicy, packages: tuple[PackageView, ...]) -> list[Alert]:

@@ -8,13 +8,12 @@ asked for; the errors reuse the action's own explanation.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
 from gateway.domain.actions import Action, ActionKind
-from gateway.domain.model import Address, Market, ReturnKind
+from gateway.domain.model import Address, ReturnKind
 from gateway.domain.policy import REASONS, ReasonCategory, ReasonRule, ReturnReason
 from gateway.domain.view import OrderView
 
@@ -240,34 +239,27 @@ def plan_cancel(view: OrderView, items: list[RequestedItem] | None) -> CancelPla
     return CancelPlan(units, action.requires_approval)
 
 
-_POSTCODES = {
-    Market.US: (re.compile(r"^\d{5}(-\d{4})?$"), "a 5-digit ZIP code"),
-    Market.UK: (re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE), "a UK postcode"),
-}
-_COUNTRIES = {Market.US: "US", Market.UK: "GB"}
-
-
 def plan_address(view: OrderView, address: Address, *,
                  kind: ActionKind = ActionKind.CHANGE_ADDRESS) -> list[UserError]:
     action = view.action(kind)
     if not action.available:
         return _unavailable(action)
     problems = Problems()
-    market = view.market.market
+    market = view.market  # the market's address formats are rows of its policy, not branches here
     for name, value in (("name", address.name), ("line1", address.line1), ("city", address.city),
                         ("postalCode", address.postal_code)):
         if not value.strip():
             problems.add(("address", name), UserErrorCode.INVALID_ADDRESS, "Required.")
         elif len(value) > 120:
             problems.add(("address", name), UserErrorCode.INVALID_ADDRESS, "Too long (120 characters at most).")
-    if address.country != _COUNTRIES[market]:
+    if address.country != market.country:
         problems.add(("address", "country"), UserErrorCode.INVALID_ADDRESS,
-                     f"Orders placed in the {market.value} can only ship to {_COUNTRIES[market]}.")
-    pattern, described = _POSTCODES[market]
-    if address.postal_code.strip() and not pattern.match(address.postal_code.strip()):
-        problems.add(("address", "postalCode"), UserErrorCode.INVALID_ADDRESS, f"Enter {described}.")
-    if market is Market.US and address.region.strip() and not re.fullmatch(r"[A-Za-z]{2}", address.region.strip()):
-        problems.add(("address", "region"), UserErrorCode.INVALID_ADDRESS, "Use the 2-letter state code.")
+                     f"Orders placed in the {market.market.value} can only ship to {market.country}.")
+    if address.postal_code.strip() and not market.postcode.match(address.postal_code.strip()):
+        problems.add(("address", "postalCode"), UserErrorCode.INVALID_ADDRESS, f"Enter {market.postcode_hint}.")
+    region = address.region.strip()
+    if market.region_format is not None and region and not market.region_format.fullmatch(region):
+        problems.add(("address", "region"), UserErrorCode.INVALID_ADDRESS, market.region_hint)
     return problems.errors
 
 

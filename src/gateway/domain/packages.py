@@ -3,7 +3,10 @@
 Precedence when the upstreams disagree (``ord-us-disagree-delivered`` shows the first rule):
 
 1. A completed cancellation (after-sales) or a cancelled line (order service) removes those units;
-   a package left with no units is CANCELLED.
+   a package left with no units is CANCELLED, unless its journey ended without a delivery (lost,
+   damaged, returned to the seller): then the cancellation is the platform's answer to that (DOMAIN
+   1.4, system reasons ``package_lost``, ``returned_to_shipper_*``) and the package keeps saying what
+   happened to it.
 2. The carrier's scans beat the order service's package status: the carrier saw the parcel, the
    order service learns of it later. ``Delivered`` from the carrier is delivered, whatever the order
    service says.
@@ -57,6 +60,8 @@ NOT_SHIPPED = frozenset({PackageStatus.PENDING, PackageStatus.AWAITING_AUTHENTIC
 ENDED_UNDELIVERED = frozenset({
     PackageStatus.RETURNED_TO_SENDER, PackageStatus.LOST, PackageStatus.DAMAGED, PackageStatus.CANCELLED,
 })
+# The journeys that ended without a delivery: the platform cancels (and refunds) their items.
+UNDELIVERABLE = ENDED_UNDELIVERED - {PackageStatus.CANCELLED}
 ON_THE_WAY = frozenset({
     PackageStatus.LABEL_CREATED, PackageStatus.IN_TRANSIT, PackageStatus.OUT_FOR_DELIVERY,
     PackageStatus.AVAILABLE_FOR_PICKUP, PackageStatus.DELIVERY_ATTEMPTED, PackageStatus.RETURNING_TO_SENDER,
@@ -200,6 +205,16 @@ def _resolve_status(record: PackageRecord, tracking: Tracking | None) -> tuple[P
     return carrier, StatusSource.CARRIER
 
 
+def undelivered_cause(market: MarketPolicy, packages: tuple[PackageView, ...]) -> str | None:
+    """What ended a parcel's journey without a delivery ("parcel lost"), when one did, in the market's words."""
+    ended = next((p.status for p in packages if p.status in UNDELIVERABLE), None)
+    if ended is None:
+        return None
+    parcel = market.word("parcel")
+    return {PackageStatus.LOST: f"{parcel} lost", PackageStatus.DAMAGED: f"{parcel} damaged",
+            PackageStatus.RETURNED_TO_SENDER: "returned to the seller"}[ended]
+
+
 def promised_date(snapshot: OrderSnapshot, market: MarketPolicy) -> date | None:
     order = snapshot.order
     promised = order.sla_extension.extended if order.sla_extension else order.promised_by
@@ -298,9 +313,8 @@ def resolve_packages(snapshot: OrderSnapshot, market: MarketPolicy) -> tuple[Pac
     for number, record in enumerate(records, start=1):
         units = live_units[record.id]
         tracking = snapshot.trackings.get(record.id)
-        if units:
-            status, source = _resolve_status(record, tracking)
-        else:
+        status, source = _resolve_status(record, tracking)
+        if not units and status not in UNDELIVERABLE:
             status, source = PackageStatus.CANCELLED, StatusSource.ORDER_SERVICE
         delivered_at = None
         if status is PackageStatus.DELIVERED:

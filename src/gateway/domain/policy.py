@@ -7,6 +7,7 @@ policy and money-back guarantee; UK Consumer Contracts Regulations 2013 and Cons
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -169,6 +170,14 @@ class MarketPolicy:
     locale: str
     return_windows: tuple[ReturnWindow, ...]
     not_received_days: int
+    # ISO 3166-1 alpha-2: where its orders ship, and the order service's region code for the market.
+    country: str
+    postcode: re.Pattern[str]
+    postcode_hint: str  # completes "Enter ...": "a 5-digit ZIP code"
+    # The address's region (state, county), when the market's addresses need one in a set form.
+    region_format: re.Pattern[str] | None = None
+    region_hint: str = ""
+    adult_age: int = 18  # who may sign for an adult-signature parcel
     free_cancel: timedelta = timedelta(hours=1)
     seller_response: timedelta = timedelta(hours=24)
     return_label_days: int = 14
@@ -230,6 +239,8 @@ POLICIES: dict[Market, MarketPolicy] = {
                          excluded=frozenset({ProductTag.PRE_OWNED, ProductTag.FINAL_SALE})),
         ),
         not_received_days=30,
+        country="US", postcode=re.compile(r"^\d{5}(-\d{4})?$"), postcode_hint="a 5-digit ZIP code",
+        region_format=re.compile(r"[A-Za-z]{2}"), region_hint="Use the 2-letter state code.", adult_age=21,
         transit_days=(3, 5),
         refund_timing="Refunds land 3-10 business days after the seller receives the return.",
         refund_only_timing="Refunds land 3-10 business days after the request is approved.",
@@ -247,6 +258,8 @@ POLICIES: dict[Market, MarketPolicy] = {
                          frozenset({_FAULT, _DELIV}), 30),
         ),
         not_received_days=30,
+        country="GB", postcode=re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE),
+        postcode_hint="a UK postcode",
         transit_days=(1, 3),
         refund_timing="Refunds are made within 14 days of the seller receiving the return.",
         refund_only_timing="Refunds are made within 14 days of the request being approved.",

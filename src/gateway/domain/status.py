@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from gateway.domain.alerts import AlertKind
 from gateway.domain.model import Actor, ReturnStatus
-from gateway.domain.packages import NOT_SHIPPED, PackageStatus
+from gateway.domain.packages import NOT_SHIPPED, PackageStatus, undelivered_cause
 from gateway.domain.policy import ReturnReason
 from gateway.domain.returns import OPEN_STATUSES
 
@@ -94,6 +94,10 @@ def display_status(view: OrderView) -> tuple[DisplayStatus, str]:
     status = view.status
     order = view.snapshot.order
     if status is OrderStatus.CANCELLED:
+        # A parcel lost or sent back is why the platform cancelled: say that rather than who did it.
+        cause = undelivered_cause(market, view.packages)
+        if cause is not None:
+            return DisplayStatus.CANCELLED, f"{market.word('Cancelled')}: {cause}"
         who = {Actor.BUYER: " by you", Actor.SELLER: " by the seller", Actor.SYSTEM: " automatically"}.get(
             view.cancelled_by, "") if view.cancelled_by else ""
         return DisplayStatus.CANCELLED, f"{market.word('Cancelled')}{who}"

@@ -15,7 +15,7 @@ from enum import Enum
 
 from gateway.domain.alerts import Alert
 from gateway.domain.model import AuthenticationStatus, CarrierTag, DeliveryMethod, OrderSnapshot, Signature
-from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, StatusSource
+from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, StatusSource, undelivered_cause
 from gateway.domain.policy import MarketPolicy
 
 
@@ -205,7 +205,8 @@ def _describe(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView, kin
         if pickup:
             return f"Ready to collect at {where}" + (" since " + at if at else "") + "."
         sign = {Signature.SIGNATURE: " A signature is required.",
-                Signature.ADULT_SIGNATURE: " An adult (21+) signature is required."}.get(p.signature, "")
+                Signature.ADULT_SIGNATURE: f" An adult ({market.adult_age}+) signature is required."}.get(
+            p.signature, "")
         return ("Out for delivery" + (" " + at if at else "") + "." + sign) if state is not StepState.DONE else \
             "Out for delivery" + (f" {at}" if at else "") + "."
     # DELIVERED
@@ -232,7 +233,8 @@ def order_summary(snapshot: OrderSnapshot, market: MarketPolicy, packages: tuple
     today = market.local(snapshot.now).date()
     parcel = market.word("parcel")
     if cancelled:
-        headline = f"Order {market.word('cancelled')}"
+        cause = undelivered_cause(market, packages)
+        headline = f"Order {market.word('cancelled')}" + (f": {cause}" if cause else "")
     elif order.paid_at is None:
         headline = "Waiting for payment"
     elif total == 0:

@@ -24,6 +24,7 @@ from gateway.domain.model import (
     SlaExtension,
     Unit,
 )
+from gateway.domain.policy import POLICIES
 from gateway.errors import MalformedOrder, UpstreamBadData
 from gateway.upstream.base import Upstream
 from gateway.upstream.reader import Reader, each_record
@@ -33,8 +34,8 @@ ORDER_STATUSES = frozenset({
     "UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
     "DELIVERED", "COMPLETED", "CANCELLED",
 })
-MARKETS = {"US": Market.US, "GB": Market.UK}
-CURRENCIES = {Market.US: "USD", Market.UK: "GBP"}
+# The order service's region codes are the markets' countries ("GB" for the UK); currencies are theirs too.
+MARKETS: dict[str, Market] = {p.country: market for market, p in POLICIES.items()}
 SIGNATURES = {"NONE": Signature.NONE, "SIGNATURE_REQUIRED": Signature.SIGNATURE,
               "ADULT_SIGNATURE_REQUIRED": Signature.ADULT_SIGNATURE}
 DELIVERY = {"HOME_DELIVERY": DeliveryMethod.HOME, "COLLECTION_POINT": DeliveryMethod.PICKUP_POINT}
@@ -179,7 +180,7 @@ def parse_order(r: Reader) -> OrderRecord:
         raise r.bad(f"{r.path}.region has unknown value {region!r}")
     payment = r.obj("payment")
     currency = payment.text("currency")
-    if currency != CURRENCIES[market]:
+    if currency != POLICIES[market].currency:
         raise r.bad(f"{r.path}.payment.currency {currency!r} does not match region {region}")
     units = tuple(_unit(line, currency) for line in r.objects("line_items"))
     packages = tuple(_package(p) for p in r.objects("packages"))

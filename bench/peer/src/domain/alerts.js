@@ -1,5 +1,5 @@
 // Abnormal situations, explained (a port of gateway/domain/alerts.py): cause, what happens next, what to do.
-import { NOT_SHIPPED, promisedDate } from './packages.js';
+import { NOT_SHIPPED, UNDELIVERABLE, promisedDate } from './packages.js';
 import { REASON_BY_UPSTREAM_CODE } from './policy.js';
 
 const DELAY_KINDS = new Set(['CARRIER_DELAY', 'WEATHER_DELAY', 'HOLIDAY_VOLUME', 'CUSTOMS_HOLD', 'FAILED_ATTEMPT',
@@ -21,18 +21,20 @@ function packageAlerts(snapshot, market, p) {
   const lastTime = last ? last.time : null;
   const when = last ? market.day(market.localDate(last.time), today) : '';
 
+  const refunded = refundedNote(snapshot, market, p);
   if (p.status === 'LOST') {
     add('LOST', 'WARNING', `Your ${parcel} was lost`, `${carrier} reported it lost on ${when}.`,
-      "You don't need to do anything: you'll get a full refund or a replacement. Contact support to choose a replacement instead.",
+      refunded ?? "You don't need to do anything: you'll get a full refund or a replacement. Contact support to choose a replacement instead.",
       'CONTACT_SUPPORT', { since: lastTime, blocking: true });
   } else if (p.status === 'DAMAGED') {
     add('DAMAGED', 'WARNING', `Your ${parcel} was damaged in transit`, `${carrier} reported it damaged on ${when}.`,
-      "It won't be delivered. You'll get a full refund or a replacement.", 'CONTACT_SUPPORT',
+      refunded ?? "It won't be delivered. You'll get a full refund or a replacement.", 'CONTACT_SUPPORT',
       { since: lastTime, blocking: true });
   } else if (p.status === 'RETURNED_TO_SENDER') {
     add('RETURNED_TO_SENDER', 'WARNING', 'Returned to the seller',
       `${carrier} couldn't deliver it and returned it to the seller on ${when}.`,
-      `Your refund is issued once the seller confirms the ${parcel} is back. Contact the seller if you still want the items.`,
+      refunded ? `${refunded} Contact the seller if you still want them.`
+        : `Your refund is issued once the seller confirms the ${parcel} is back. Contact the seller if you still want the items.`,
       'CONTACT_SELLER', { since: lastTime, blocking: true });
   } else if (p.status === 'RETURNING_TO_SENDER') {
     add('RETURNING_TO_SENDER', 'WARNING', 'On its way back to the seller',
@@ -142,6 +144,18 @@ function packageAlerts(snapshot, market, p) {
     }
   }
   return alerts;
+}
+
+/** Once the platform has cancelled an undeliverable parcel's items (DOMAIN 1.4), the refund it made. */
+function refundedNote(snapshot, market, p) {
+  if (p.units.length || !UNDELIVERABLE.has(p.status)) return null;
+  const unitIds = new Set(p.record.unitIds);
+  const done = (snapshot.afterSales?.cancellations ?? [])
+    .filter((c) => c.status === 'CANCELLED' && c.unitIds.some((u) => unitIds.has(u))).map((c) => c.refund);
+  const amount = done.length
+    ? market.money({ minor: done.reduce((sum, m) => sum + m.minor, 0), currency: done[0].currency })
+    : 'the full amount';
+  return `Its items were ${market.word('cancelled')} and ${amount} was refunded to your original payment method.`;
 }
 
 export function orderAlerts(snapshot, market, packages) {

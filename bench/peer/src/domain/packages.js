@@ -4,6 +4,8 @@ import { addDays } from './time.js';
 
 export const NOT_SHIPPED = new Set(['PENDING', 'AWAITING_AUTHENTICATION']);
 export const ENDED_UNDELIVERED = new Set(['RETURNED_TO_SENDER', 'LOST', 'DAMAGED', 'CANCELLED']);
+// The journeys that ended without a delivery: the platform cancels (and refunds) their items.
+export const UNDELIVERABLE = new Set(['RETURNED_TO_SENDER', 'LOST', 'DAMAGED']);
 
 const FULFILMENT_STATUS = {
   TO_FULFILL: 'PENDING', PROCESSING: 'LABEL_CREATED', FULFILLING: 'IN_TRANSIT', COMPLETED: 'DELIVERED',
@@ -51,6 +53,14 @@ function resolveStatus(record, tracking) {
   const labelOnly = tracking.tag === 'InfoReceived' || tracking.tag === 'Pending';
   if (labelOnly && service in RANK && RANK[service] > RANK[carrier]) return [service, 'ORDER_SERVICE'];
   return [carrier, 'CARRIER'];
+}
+
+/** What ended a parcel's journey without a delivery ("parcel lost"), when one did, in the market's words. */
+export function undeliveredCause(market, packages) {
+  const ended = packages.find((p) => UNDELIVERABLE.has(p.status));
+  if (!ended) return null;
+  const parcel = market.word('parcel');
+  return { LOST: `${parcel} lost`, DAMAGED: `${parcel} damaged`, RETURNED_TO_SENDER: 'returned to the seller' }[ended.status];
 }
 
 export function promisedDate(snapshot, market) {
@@ -142,7 +152,10 @@ export function resolvePackages(snapshot, market) {
   return order.packages.map((record, index) => {
     const units = liveUnits.get(record.id);
     const tracking = snapshot.trackings.get(record.id) ?? null;
-    const [status, statusSource] = units.length ? resolveStatus(record, tracking) : ['CANCELLED', 'ORDER_SERVICE'];
+    let [status, statusSource] = resolveStatus(record, tracking);
+    // A package whose items were all cancelled is CANCELLED, unless the platform cancelled them because
+    // its journey ended undelivered: then it keeps saying what happened to it.
+    if (!units.length && !UNDELIVERABLE.has(status)) [status, statusSource] = ['CANCELLED', 'ORDER_SERVICE'];
     let deliveredAt = null;
     if (status === 'DELIVERED') {
       deliveredAt = tracking && tracking.deliveredAt ? tracking.deliveredAt : (order.deliveredAt || order.updatedAt);

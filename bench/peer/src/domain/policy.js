@@ -55,7 +55,8 @@ const UK_REG_28 = ['PERSONALISED', 'PERISHABLE', 'HYGIENE_SEALED'];
 
 class MarketPolicy {
   constructor(fields) {
-    Object.assign(this, { freeCancel: HOUR, customsHoldAfter: 48 * HOUR, stalledAfter: 5 * DAY, spelling: {} }, fields);
+    Object.assign(this, { freeCancel: HOUR, customsHoldAfter: 48 * HOUR, stalledAfter: 5 * DAY, adultAge: 18, spelling: {} },
+      fields);
   }
 
   word(key) {
@@ -103,6 +104,7 @@ export const POLICIES = {
         { reasons: ['DAMAGED', 'DEFECTIVE'], excluded: ['PRE_OWNED', 'FINAL_SALE'] }),
     ],
     notReceivedDays: 30,
+    adultAge: 21,
     transitDays: [3, 5],
     refundTiming: 'Refunds land 3-10 business days after the seller receives the return.',
     returnDropOff: 'a UPS Store or USPS location',

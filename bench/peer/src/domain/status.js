@@ -1,6 +1,6 @@
 // The order's statuses (a port of gateway/domain/status.py): lifecycle, and the one status and label the
 // shopper sees in the list and on the order page.
-import { NOT_SHIPPED } from './packages.js';
+import { NOT_SHIPPED, undeliveredCause } from './packages.js';
 import { OPEN_STATUSES } from './returns.js';
 import { maxOf } from './time.js';
 
@@ -30,6 +30,9 @@ export function displayStatus(view) {
   const { status } = view;
   const { order } = view.snapshot;
   if (status === 'CANCELLED') {
+    // A parcel lost or sent back is why the platform cancelled: say that rather than who did it.
+    const cause = undeliveredCause(market, view.packages);
+    if (cause !== null) return ['CANCELLED', `${market.word('Cancelled')}: ${cause}`];
     const who = { BUYER: ' by you', SELLER: ' by the seller', SYSTEM: ' automatically' }[view.cancelledBy] ?? '';
     return ['CANCELLED', `${market.word('Cancelled')}${who}`];
   }

@@ -1,6 +1,6 @@
 // The horizontal tracker (a port of gateway/domain/tracker.py): a row of milestones per package, and a
 // summary row for the order.
-import { NOT_SHIPPED } from './packages.js';
+import { NOT_SHIPPED, undeliveredCause } from './packages.js';
 import { maxOf } from './time.js';
 
 const LABELS = {
@@ -131,7 +131,7 @@ function describe(snapshot, market, p, kind, state, time, today) {
       }
       if (state === 'UPCOMING') return pickup ? `Waiting for you at ${where}.` : 'With the driver on delivery day.';
       if (pickup) return `Ready to collect at ${where}` + (at ? ' since ' + at : '') + '.';
-      const sign = { SIGNATURE: ' A signature is required.', ADULT_SIGNATURE: ' An adult (21+) signature is required.' }[p.signature] ?? '';
+      const sign = { SIGNATURE: ' A signature is required.', ADULT_SIGNATURE: ` An adult (${market.adultAge}+) signature is required.` }[p.signature] ?? '';
       return state !== 'DONE' ? 'Out for delivery' + (at ? ' ' + at : '') + '.' + sign : 'Out for delivery' + (at ? ` ${at}` : '') + '.';
     }
     default: { // DELIVERED
@@ -159,7 +159,10 @@ export function orderSummary(snapshot, market, packages, cancelled) {
   const today = market.localDate(snapshot.now);
   const parcel = market.word('parcel');
   let headline;
-  if (cancelled) headline = `Order ${market.word('cancelled')}`;
+  if (cancelled) {
+    const cause = undeliveredCause(market, packages);
+    headline = `Order ${market.word('cancelled')}` + (cause ? `: ${cause}` : '');
+  }
   else if (order.paidAt === null) headline = 'Waiting for payment';
   else if (total === 0) headline = 'Preparing your order';
   else if (delivered.length === total) headline = total === 1 ? 'Delivered' : `All ${total} ${parcel}s delivered`;
