@@ -1,7 +1,7 @@
 """Running a mutation: who may, once per idempotency key, decided by the domain rules, written upstream.
 
 The flow is the same for every command: check the role, claim the client's idempotency key (a retry
-replays the first result, a racing retry waits for it), read the order fresh, let
+replays the first result, a racing retry waits for it, within the request's deadline), read the order fresh, let
 :mod:`gateway.domain.decisions` accept or refuse it, make one upstream write (with an upstream
 idempotency key derived from the client's, so a retry after a lost response is replayed upstream
 rather than repeated), then forget the cached order and read it again, so the payload shows the
@@ -37,9 +37,11 @@ from gateway.domain.model import Address, ReturnKind
 from gateway.domain.policy import CANCEL_REASON_CODES, CancelReason
 from gateway.domain.view import OrderView
 from gateway.errors import NotFound, UpstreamRejected
-from gateway.idempotency import Claimed, IdempotencyStore, Mismatch, Replay, fingerprint
+from gateway.idempotency import Claimed, IdempotencyStore, InProgress, Mismatch, Replay, fingerprint
 
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+# Of the request's deadline, what a racing retry keeps back from waiting, to read the order it answers with.
+_ANSWER_RESERVE = 0.5
 _UPSTREAM_KINDS = {ReturnKind.RETURN_AND_REFUND: "RETURN_AND_REFUND", ReturnKind.REFUND_ONLY: "REFUND",
                    ReturnKind.REPLACEMENT: "REPLACEMENT"}
 # Upstream refusals that mean "the order changed between our read and our write".
@@ -79,8 +81,15 @@ class Commands:
                                             "Use 8 to 128 letters, digits, '-', '_', '.' or ':'.")])
         scoped = f"{viewer.role.value}:{viewer.subject}:{name}:{key}"
         signature = fingerprint([order_id, request])
-        outcome = await self.store.claim(scoped, signature)
+        remaining = self.context.upstreams.orders.scope.remaining()
+        outcome = await self.store.claim(scoped, signature,
+                                         None if remaining is None else max(0.0, remaining - _ANSWER_RESERVE))
         loaders = self.context.loaders
+        if isinstance(outcome, InProgress):
+            return Outcome(None, [UserError(
+                ("idempotencyKey",), UserErrorCode.REQUEST_IN_PROGRESS,
+                "An earlier request with this idempotency key is still running: retry with the same key "
+                "in a moment to get its result.")])
         if isinstance(outcome, Mismatch):
             return Outcome(await loaders.view(order_id), [UserError(
                 ("idempotencyKey",), UserErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -156,7 +165,10 @@ class Commands:
             plan = plan_return(view, items, ReturnKind.RETURN_AND_REFUND, None, add_to=return_id)
             if not isinstance(plan, ReturnPlan):
                 return {"errors": _errors_to_json(plan)}
-            return await self._create_returns(view, plan, upstream_key, "DROP_OFF")
+            group = view.return_group(return_id)
+            assert group is not None, "plan_return refuses an unknown return"
+            # The added items travel in the same parcel, so they go back the same way (drop-off or pickup).
+            return await self._create_returns(view, plan, upstream_key, group.handover)
 
         request = [[i.line_item_id, i.quantity, i.reason, i.note] for i in items]
         return await self._run("addItemsToReturn", Role.BUYER, order_id, key, [return_id, request], write)

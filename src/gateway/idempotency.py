@@ -1,8 +1,10 @@
 """Client idempotency keys for mutations: a retry with the same key returns the first result.
 
 The first request with a key *claims* it; a concurrent retry waits for that claim to finish and then
-replays its result, so two racing retries create nothing twice. A key reused for a different request
-is refused. Results are kept for ``ttl`` seconds, at most ``capacity`` of them (oldest evicted).
+replays its result, so two racing retries create nothing twice. It waits no longer than it is told
+(the caller passes what is left of its request's deadline) and then answers :class:`InProgress`,
+never an exception. A key reused for a different request is refused. Results are kept for ``ttl``
+seconds, at most ``capacity`` of them (oldest evicted).
 The in-memory store serves one process; ``gateway.stores.redis`` shares keys between replicas.
 """
 
@@ -32,11 +34,19 @@ class Mismatch:
     """The key was first used for a different request."""
 
 
-Outcome = Claimed | Replay | Mismatch
+@dataclass(frozen=True)
+class InProgress:
+    """An earlier request with this key was still running when the time to wait for it ran out."""
+
+
+Outcome = Claimed | Replay | Mismatch | InProgress
 
 
 class IdempotencyStore(Protocol):
-    async def claim(self, key: str, fingerprint: str) -> Outcome: ...
+    async def claim(self, key: str, fingerprint: str, wait: float | None = None) -> Outcome:
+        """Claim ``key``, or replay its result; wait at most ``wait`` seconds (and never longer than the
+        store's own limit) for an earlier claim of the same request to finish."""
+        ...
 
     async def finish(self, key: str, fingerprint: str, result: dict[str, Any]) -> None: ...
 
@@ -63,8 +73,8 @@ class MemoryIdempotencyStore:
                 break
             self._done.popitem(last=False)
 
-    async def claim(self, key: str, fingerprint: str) -> Outcome:
-        deadline = time.monotonic() + self.wait
+    async def claim(self, key: str, fingerprint: str, wait: float | None = None) -> Outcome:
+        deadline = time.monotonic() + (self.wait if wait is None else min(self.wait, wait))
         while True:
             self._expire()
             done = self._done.get(key)
@@ -78,7 +88,7 @@ class MemoryIdempotencyStore:
                 return Mismatch()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("an earlier request with this idempotency key is still running")
+                return InProgress()
             try:
                 await asyncio.wait_for(pending[1].wait(), remaining)
             except TimeoutError:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import orjson
 import redis.asyncio as aioredis
 
-from gateway.idempotency import Claimed, Mismatch, Outcome, Replay
+from gateway.idempotency import Claimed, InProgress, Mismatch, Outcome, Replay
 from gateway.ratelimit import Decision
 
 PREFIX = "otg:"
@@ -181,7 +181,8 @@ return 0
 
 class RedisIdempotencyStore:
     """Idempotency keys shared by every replica. The first request claims the key with ``SET NX``;
-    a racing retry (on any replica) polls until the first finishes, then replays its result."""
+    a racing retry (on any replica) polls until the first finishes, then replays its result, or
+    answers :class:`InProgress` once the time it may wait has run out."""
 
     def __init__(self, client: aioredis.Redis, ttl: int = 24 * 3600, claim_ttl: float = 30.0,
                  wait: float = 10.0, poll: float = 0.05) -> None:
@@ -192,8 +193,8 @@ class RedisIdempotencyStore:
     def _key(self, key: str) -> str:
         return f"{PREFIX}idem:{key}"
 
-    async def claim(self, key: str, fingerprint: str) -> Outcome:
-        deadline = time.monotonic() + self.wait
+    async def claim(self, key: str, fingerprint: str, wait: float | None = None) -> Outcome:
+        deadline = time.monotonic() + (self.wait if wait is None else min(self.wait, wait))
         pending = orjson.dumps({"state": "pending", "fingerprint": fingerprint, "owner": self._owner})
         while True:
             if await self.client.set(self._key(key), pending, nx=True, px=int(self.claim_ttl * 1000)):
@@ -206,9 +207,10 @@ class RedisIdempotencyStore:
                 return Mismatch()
             if stored["state"] == "done":
                 return Replay(stored["result"])
-            if time.monotonic() > deadline:
-                raise TimeoutError("an earlier request with this idempotency key is still running")
-            await asyncio.sleep(self.poll)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return InProgress()
+            await asyncio.sleep(min(self.poll, left))
 
     async def finish(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         done = orjson.dumps({"state": "done", "fingerprint": fingerprint, "result": result})

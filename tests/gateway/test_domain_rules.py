@@ -13,7 +13,9 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.domain.actions import UnitEligibility, return_eligibility
+from gateway.domain.actions import ActionKind, UnitEligibility, return_eligibility
+from gateway.domain.alerts import AlertKind, Suggestion
+from gateway.domain.decisions import CancelPlan, RequestedItem, UserErrorCode, plan_cancel
 from gateway.domain.model import (
     Actor,
     AfterSalesRecord,
@@ -30,6 +32,9 @@ from gateway.domain.model import (
     OrderSnapshot,
     PackageRecord,
     ProductTag,
+    ReturnKind,
+    ReturnRecord,
+    ReturnStatus,
     Signature,
     SkuType,
     Tracking,
@@ -38,7 +43,8 @@ from gateway.domain.model import (
     Unit,
 )
 from gateway.domain.packages import PackageStatus, PackageView, StatusSource, carrier_status, resolve_packages
-from gateway.domain.policy import ReasonCategory, ReturnReason, policy
+from gateway.domain.policy import REASONS, ReasonCategory, ReturnReason, policy
+from gateway.domain.returns import instructions
 from gateway.domain.view import OrderView
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -83,15 +89,20 @@ class OrderBuilder:
     packages: list[PackageRecord] = field(default_factory=list)
     trackings: dict[str, Tracking] = field(default_factory=dict)
     cancellations: list[CancellationRecord] = field(default_factory=list)
+    returns: list[ReturnRecord] = field(default_factory=list)
     delivered_at: datetime | None = None
+    paid_at: datetime | None = NOW - 60 * DAY
+    on_hold: bool = False
+    ship_by: datetime | None = None
+    promised_by: datetime | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def unit(self, *tags: ProductTag, sku_type: SkuType = SkuType.NORMAL, customization: str | None = None,
-             cancelled_by: Actor | None = None, name: str = "Thing") -> str:
+             cancelled_by: Actor | None = None, name: str = "Thing", price: str = "10.00") -> str:
         n = next(self._ids)
         self.units.append(Unit(
             id=f"u{n}", sku_id=f"sku{n}", product_id=f"p{n}", product_name=f"{name} {n}", sku_name="", image_url="",
-            price=Money(Decimal("10.00"), CURRENCY[self.market]), package_id=None, sku_type=sku_type,
+            price=Money(Decimal(price), CURRENCY[self.market]), package_id=None, sku_type=sku_type,
             handling_days=None, customization=customization, tags=frozenset(tags), warehouse_id="wh-1",
             cancelled_by=cancelled_by,
         ))
@@ -99,12 +110,12 @@ class OrderBuilder:
 
     def package(self, *unit_ids: str, fulfilment: FulfilmentStatus = FulfilmentStatus.FULFILLING,
                 track: Tracking | None = None, authentication: Authentication | None = None,
-                warehouse: str = "wh-1") -> str:
+                warehouse: str = "wh-1", weight_g: int = 500) -> str:
         pid = f"pkg{len(self.packages) + 1}"
         number = track.key.number if track else None
         self.packages.append(PackageRecord(
             id=pid, fulfilment=fulfilment, carrier_slug="ups" if track else None, carrier_name="UPS",
-            tracking_number=number, unit_ids=unit_ids, warehouse_id=warehouse, weight_g=500,
+            tracking_number=number, unit_ids=unit_ids, warehouse_id=warehouse, weight_g=weight_g,
             signature=Signature.NONE, must_split=(), authentication=authentication,
             created_at=NOW - 5 * DAY, estimated_ship_at=None,
         ))
@@ -118,8 +129,9 @@ class OrderBuilder:
         zero = Money.zero(CURRENCY[self.market])
         return OrderRecord(
             id="ord-1", market=self.market, currency=CURRENCY[self.market], buyer_id="buyer-1", shop_id="shop-1",
-            shop_name="Shop", source_status=self.status, order_type="NORMAL", on_hold_order=False,
-            placed_at=NOW - 60 * DAY, paid_at=NOW - 60 * DAY, updated_at=NOW - DAY, ship_by=None, promised_by=None,
+            shop_name="Shop", source_status=self.status, order_type="NORMAL", on_hold_order=self.on_hold,
+            placed_at=NOW - 60 * DAY, paid_at=self.paid_at, updated_at=NOW - DAY, ship_by=self.ship_by,
+            promised_by=self.promised_by,
             sla_extension=None, delivered_at=self.delivered_at, cancelled_at=None, cancelled_by=None,
             cancel_reason=None, delivery_method=DeliveryMethod.HOME, address=None, address_updated=False,
             subtotal=money, shipping_fee=zero, tax=zero, total=money, units=tuple(self.units),
@@ -128,7 +140,24 @@ class OrderBuilder:
 
     def snapshot(self, now: datetime = NOW) -> OrderSnapshot:
         return OrderSnapshot(self.record(), now, dict(self.trackings),
-                             AfterSalesRecord("ord-1", cancellations=tuple(self.cancellations)))
+                             AfterSalesRecord("ord-1", tuple(self.returns), tuple(self.cancellations)))
+
+    def view(self, now: datetime = NOW) -> OrderView:
+        return OrderView(self.snapshot(now))
+
+    def return_record(self, *unit_ids: str, reason: ReturnReason, kind: ReturnKind = ReturnKind.RETURN_AND_REFUND,
+                      status: ReturnStatus = ReturnStatus.REQUESTED, handover: str = "DROP_OFF") -> str:
+        n = len(self.returns) + 1
+        refund = Money(Decimal("10.00"), CURRENCY[self.market])
+        self.returns.append(ReturnRecord(
+            id=f"ret{n}", order_id="ord-1", group_id=f"cmb{n}", kind=kind, status=status, source_status="",
+            reason_code=REASONS[reason].upstream_code, reason_text="", note=None, unit_ids=unit_ids,
+            unit_refunds=tuple(refund for _ in unit_ids), refund=refund.times(len(unit_ids)), handover=handover,
+            document_type="QR_CODE", carrier_name="UPS", tracking_number="1Z", ship_by=NOW + 14 * DAY,
+            seller_deadline=NOW + DAY, created_at=NOW - DAY, approved_at=None, shipped_back_at=None,
+            received_at=None, refunded_at=None, rejected_reason=None,
+        ))
+        return f"cmb{n}"
 
     def packages_view(self) -> dict[str, PackageView]:
         return {p.id: p for p in resolve_packages(self.snapshot(), policy(self.market))}
@@ -478,3 +507,164 @@ def test_money_is_formatted_in_the_markets_style() -> None:
     amount = Decimal("1234.50")
     assert policy(Market.US).money(Money(amount, "USD")) == "$1,234.50"
     assert policy(Market.UK).money(Money(amount, "GBP")) == "£1,234.50"
+
+
+# -- after-sales: what the shopper is offered and told ---------------------------------------------
+
+def test_uk_a_parcel_can_be_reported_not_received_for_as_long_as_it_could_be_returned() -> None:
+    first_at, last_at = NOW - 31 * DAY, NOW - 10 * DAY
+    for market, reportable in ((Market.UK, {"pkg1", "pkg2"}), (Market.US, {"pkg2"})):
+        order = OrderBuilder(market)
+        order.package(order.unit(), track=delivered(first_at, "TRK1"))
+        order.package(order.unit(), track=delivered(last_at, "TRK2"))
+        action = order.view().action(ActionKind.REPORT_NOT_RECEIVED)
+        assert set(action.package_ids) == reportable, market
+        assert action.deadline == last_at + 30 * DAY, market
+    # UK: 30 days after delivery, or 14 days after the last parcel (the CCR return window) when later.
+    uk = policy(Market.UK)
+    assert uk.not_received_until(first_at, last_at) == last_at + 14 * DAY
+    assert uk.not_received_until(first_at, None) == first_at + 30 * DAY, "the 14 days wait for the last parcel"
+    assert policy(Market.US).not_received_until(first_at, last_at) == first_at + 30 * DAY
+
+
+def test_uk_not_received_closes_with_the_return_window() -> None:
+    first_at, last_at = NOW - 40 * DAY, NOW - 20 * DAY
+    order = OrderBuilder(Market.UK)
+    order.package(order.unit(), track=delivered(first_at, "TRK1"))
+    order.package(order.unit(), track=delivered(last_at, "TRK2"))
+    assert order.view().action(ActionKind.REPORT_NOT_RECEIVED).package_ids == ("pkg2",)
+    assert order.view(NOW + 11 * DAY).action(ActionKind.REPORT_NOT_RECEIVED).unavailable is not None
+
+
+@pytest.mark.parametrize(("price", "weight_g", "units", "free"), [
+    ("1699.99", 500, 1, True),
+    ("1700.00", 500, 1, False),  # "under $1,700"
+    ("2150.00", 400, 1, False),  # the chronograph watch
+    ("20.00", 31_700, 1, True),  # 69.9 lb
+    ("20.00", 31_752, 1, False),  # 70 lb
+    ("20.00", 40_000, 3, True),  # a heavy parcel of three light items
+])
+def test_us_return_labels_are_free_only_under_70_lb_and_1700_dollars(price: str, weight_g: int, units: int,
+                                                                       free: bool) -> None:
+    order = OrderBuilder(Market.US)
+    ids = [order.unit(price=price) for _ in range(units)]
+    order.package(*ids, track=delivered(NOW - 2 * DAY), weight_g=weight_g)
+    item = order.view().action(ActionKind.REQUEST_RETURN).items[0]
+    assert (item.note is None) is free, item.note
+    if not free:
+        assert item.note == ("Return shipping may not be free for this item: free return labels are only for items "
+                             "under 70 lb and under $1,700.")
+    order.return_record(ids[0], reason=ReturnReason.DAMAGED)
+    view = order.view()
+    (group,) = view.returns
+    assert group.free_shipping is free
+    label = next(i for i in instructions(group, view.market, view.today) if i.title == "Get your return label")
+    assert label.detail.startswith("Once approved, a free QR code" if free else "Once approved, a QR code")
+    assert ("you may pay for this one" in label.detail) is not free
+    approve = view.action(ActionKind.APPROVE_RETURN).message
+    assert approve == ("Approve: the buyer gets a free return label." if free else
+                       "Approve: the buyer gets a return label (not free for every item).")
+
+
+def test_uk_has_no_free_return_limit() -> None:
+    order = OrderBuilder(Market.UK)
+    unit = order.unit(price="2150.00")
+    order.package(unit, track=delivered(NOW - 2 * DAY), weight_g=40_000)
+    assert order.view().action(ActionKind.REQUEST_RETURN).items[0].note is None
+
+
+def test_an_excluded_item_keeps_its_exclusion_apart_from_the_shipping_note() -> None:
+    order = OrderBuilder(Market.US)
+    unit = order.unit(ProductTag.FINAL_SALE, price="2150.00")
+    order.package(unit, track=delivered(NOW - 2 * DAY))
+    item = order.view().action(ActionKind.REQUEST_RETURN).items[0]
+    assert item.exclusion == "Final-sale item: it can only be returned if it's faulty."
+    assert item.note is not None and item.note.startswith(item.exclusion) and "70 lb" in item.note
+
+
+def test_a_cancellation_request_promises_no_response_time_and_runs_until_it_ships() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", ship_by=NOW + DAY)
+    order.package(order.unit(), order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    action = order.view().action(ActionKind.CANCEL_ORDER)
+    assert action.available and action.requires_approval
+    assert action.deadline == NOW + DAY, "the message and the deadline agree"
+    assert action.message == ("Ask the seller to cancel before it ships (due by Sat, Nov 21 at 7:00 AM); you're "
+                              "refunded once they accept.")
+    assert "24 hours" not in action.message
+    overdue = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", ship_by=NOW - DAY)
+    overdue.package(overdue.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    late = overdue.view().action(ActionKind.CANCEL_ORDER)
+    assert late.available and late.deadline is None
+    assert late.message == "Ask the seller to cancel before it ships; you're refunded once they accept."
+
+
+def test_cancelling_an_item_that_has_shipped_is_refused_item_by_item() -> None:
+    order = OrderBuilder(Market.US, status="PARTIALLY_SHIPPING")
+    shipped, waiting = order.unit(), order.unit()
+    order.package(shipped, track=tracking(T.IN_TRANSIT, "InTransit_002", journey((T.IN_TRANSIT, "InTransit_002"))))
+    order.package(waiting, order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    view = order.view()
+    item_of = {u: i.id for i in view.items for u in (x.id for x in i.units)}
+    refused = plan_cancel(view, [RequestedItem(item_of[shipped], 1)])
+    assert isinstance(refused, list) and [e.code for e in refused] == [UserErrorCode.ITEM_NOT_ELIGIBLE]
+    assert refused[0].message == "This item has already shipped or is already being cancelled."
+    assert isinstance(plan_cancel(view, [RequestedItem(item_of[waiting], 1)]), CancelPlan)
+
+
+def test_the_late_alert_stops_offering_a_report_once_the_parcel_is_reported() -> None:
+    order = OrderBuilder(Market.US, promised_by=NOW - 3 * DAY)
+    unit = order.unit()
+    order.package(unit, track=tracking(T.IN_TRANSIT, "InTransit_002", journey((T.IN_TRANSIT, "InTransit_002"),
+                                                                              start=NOW - DAY)))
+    before = order.view()
+    (alert,) = before.alerts
+    assert (alert.kind, alert.suggestion) == (AlertKind.LATE_DELIVERY, Suggestion.REPORT_LATE)
+    assert before.action(ActionKind.REPORT_LATE).available
+    order.return_record(unit, reason=ReturnReason.LATE, kind=ReturnKind.REFUND_ONLY)
+    after = order.view()
+    (alert,) = after.alerts
+    assert alert.suggestion is Suggestion.VIEW_RETURN
+    assert alert.next_step.endswith("You reported it late; the seller is reviewing your refund request.")
+    assert after.action(ActionKind.REPORT_LATE).unavailable is not None
+    assert after.action(ActionKind.VIEW_RETURN).available
+    order.returns[0] = replace(order.returns[0], status=ReturnStatus.REFUND_PENDING)
+    (alert,) = order.view().alerts
+    assert alert.next_step.endswith("You reported it late, and your refund was approved.")
+    order.returns[0] = replace(order.returns[0], status=ReturnStatus.CANCELLED)
+    (alert,) = order.view().alerts
+    assert alert.suggestion is Suggestion.REPORT_LATE, "a withdrawn report can be made again"
+
+
+@pytest.mark.parametrize(("handover", "kind", "titles"), [
+    ("DROP_OFF", ReturnKind.RETURN_AND_REFUND,
+     ["Pack the items", "Show the QR code", "Drop it off", "Get your refund"]),
+    ("PICKUP", ReturnKind.RETURN_AND_REFUND,
+     ["Pack the items", "Show the QR code", "Hand it to the driver", "Get your refund"]),
+    ("DROP_OFF", ReturnKind.REPLACEMENT, ["Pack the items", "Show the QR code", "Drop it off", "Get your replacement"]),
+])
+def test_next_steps_follow_the_handover_and_the_resolution(handover: str, kind: ReturnKind,
+                                                           titles: list[str]) -> None:
+    order = OrderBuilder(Market.US)
+    unit = order.unit()
+    order.package(unit, track=delivered(NOW - 2 * DAY))
+    order.return_record(unit, reason=ReturnReason.DAMAGED, kind=kind, status=ReturnStatus.APPROVED_AWAITING_SHIPMENT,
+                        handover=handover)
+    view = order.view()
+    (group,) = view.returns
+    steps = instructions(group, view.market, view.today)
+    assert [s.title for s in steps] == titles
+    if handover == "PICKUP":
+        assert steps[2].detail == "UPS collects the package from your address by Fri, Dec 4; have it packed and ready."
+    if kind is ReturnKind.REPLACEMENT:
+        assert steps[-1].detail == "The seller ships a replacement once they receive the return."
+
+
+def test_a_finished_replacement_says_it_was_sent_not_refunded() -> None:
+    order = OrderBuilder(Market.US)
+    unit = order.unit()
+    order.package(unit, track=delivered(NOW - 2 * DAY))
+    order.return_record(unit, reason=ReturnReason.DEFECTIVE, kind=ReturnKind.REPLACEMENT, status=ReturnStatus.REPLACED)
+    view = order.view()
+    (group,) = view.returns
+    assert [(i.title, i.detail) for i in instructions(group, view.market, view.today)] == \
+        [("All done", "Your replacement has been sent.")]

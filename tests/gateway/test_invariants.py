@@ -21,6 +21,7 @@ ORDER_FIELDS = """
   unshippedItems { quantity lineItem { id } }
   cancelledItems { quantity lineItem { id } }
   packages { id status deliveredAt items { quantity lineItem { id } } tracker { kind state time } }
+  alerts { kind packageId suggestedAction }
   afterSalesActions {
     kind available deadline packageIds
     items { quantity deadline lineItem { id } reasons { code category deadline } }
@@ -236,6 +237,33 @@ async def test_available_actions_never_contradict_the_state(orders: list[Any]) -
         late = _action(order, "REPORT_LATE")
         if late["available"]:
             assert order["status"] not in ("DELIVERED", "COMPLETED", "CANCELLED"), where
+
+
+# Suggestions that name an after-sales entrance; the others (WAIT, TRACK_WITH_CARRIER) are not actions.
+ACTION_SUGGESTIONS = {"REPORT_LATE", "REPORT_NOT_RECEIVED", "CONTACT_SELLER", "CONTACT_SUPPORT", "VIEW_RETURN"}
+PACKAGE_ACTIONS = {"REPORT_LATE", "REPORT_NOT_RECEIVED"}
+
+
+def assert_alert_suggestions_are_available(order: dict[str, Any]) -> None:
+    """An alert never offers what the order's actions refuse: its suggested action is available (and, for a
+    package report, for that alert's package). Needs ``alerts { packageId suggestedAction }`` and
+    ``afterSalesActions { kind available packageIds }``."""
+    for alert in order["alerts"]:
+        suggested = alert["suggestedAction"]
+        if suggested not in ACTION_SUGGESTIONS:
+            continue
+        action = _action(order, suggested)
+        assert action["available"], (order["id"], alert, action)
+        if suggested in PACKAGE_ACTIONS:
+            assert alert["packageId"] in action["packageIds"], (order["id"], alert, action)
+
+
+async def test_an_alerts_suggested_action_is_always_available(orders: list[Any]) -> None:
+    suggested = 0
+    for _, order in orders:
+        assert_alert_suggestions_are_available(order)
+        suggested += sum(a["suggestedAction"] in ACTION_SUGGESTIONS for a in order["alerts"])
+    assert suggested, "no alert suggested an action: the invariant checked nothing"
 
 
 async def test_every_display_status_and_market_is_represented(orders: list[Any]) -> None:

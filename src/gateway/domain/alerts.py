@@ -72,6 +72,8 @@ _DELAY_KINDS = frozenset({AlertKind.CARRIER_DELAY, AlertKind.WEATHER_DELAY, Aler
                           AlertKind.CUSTOMS_HOLD, AlertKind.FAILED_ATTEMPT, AlertKind.ADDRESS_ISSUE,
                           AlertKind.DUTIES_DUE})
 _SEVERITY_ORDER = {Severity.ACTION_REQUIRED: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_CLOSED_RETURN = (ReturnStatus.CANCELLED, ReturnStatus.REJECTED)
+_REFUND_APPROVED = (ReturnStatus.REFUND_PENDING, ReturnStatus.REFUNDED)
 
 
 def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView) -> list[Alert]:
@@ -171,12 +173,22 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
 
     promised = promised_date(snapshot, market)
     if not ended and promised is not None and today > promised and not delayed_here:
+        reported = _reported(snapshot, p)
+        # Once every unit of the parcel is in a request, REPORT_LATE is no longer offered (the action says
+        # ALREADY_REPORTED): point at the request instead of an action the page cannot show.
+        if reported is None:
+            what_next, suggestion = " You can report it late and ask for a refund.", Suggestion.REPORT_LATE
+        elif reported:
+            what_next, suggestion = " You reported it late, and your refund was approved.", Suggestion.VIEW_RETURN
+        else:
+            what_next = " You reported it late; the seller is reviewing your refund request."
+            suggestion = Suggestion.VIEW_RETURN
         add(AlertKind.LATE_DELIVERY, Severity.WARNING, "Running late",
             f"It was due by {market.day(promised, today)}.",
             ("It's still on its way" + (f"; latest estimate {market.day(p.eta.latest, today)}." if p.eta
                                         and p.eta.latest > promised else ".")
-             + " You can report it late and ask for a refund."),
-            Suggestion.REPORT_LATE, revised_date=p.eta.latest if p.eta and p.eta.latest > promised else None)
+             + what_next),
+            suggestion, revised_date=p.eta.latest if p.eta and p.eta.latest > promised else None)
 
     stalled = (last is not None and not alerts and p.status in (PackageStatus.IN_TRANSIT, PackageStatus.LABEL_CREATED)
                and snapshot.now - last.time > market.stalled_after)
@@ -204,9 +216,9 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
         for ret in snapshot.after_sales.returns:
             if REASON_BY_UPSTREAM_CODE.get(ret.reason_code) is not ReturnReason.NOT_RECEIVED:
                 continue
-            if not unit_ids & set(ret.unit_ids) or ret.status in (ReturnStatus.CANCELLED, ReturnStatus.REJECTED):
+            if not unit_ids & set(ret.unit_ids) or ret.status in _CLOSED_RETURN:
                 continue
-            resolved = ret.status in (ReturnStatus.REFUNDED, ReturnStatus.REFUND_PENDING)
+            resolved = ret.status in _REFUND_APPROVED
             add(AlertKind.DELIVERED_NOT_RECEIVED, Severity.INFO,
                 "Reported as not received" if not resolved else "Refunded: not received",
                 f"{carrier} marked it delivered on "
@@ -230,6 +242,21 @@ def _refunded(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView) -> 
             if c.status is CancellationStatus.CANCELLED and unit_ids & set(c.unit_ids)] if snapshot.after_sales else []
     amount = market.money(sum(done[1:], done[0])) if done else "the full amount"
     return f"Its items were {market.word('cancelled')} and {amount} was refunded to your original payment method."
+
+
+def _reported(snapshot: OrderSnapshot, p: PackageView) -> bool | None:
+    """None while some unit of the parcel is in no live request (so it can still be reported); else
+    whether the requests holding its units have had their refund approved. The same test as the
+    REPORT_LATE action's, which offers a parcel only while one of its units is in no live return."""
+    after_sales = snapshot.after_sales
+    if after_sales is None:
+        return None
+    live = [r for r in after_sales.returns if r.status not in _CLOSED_RETURN]
+    held = {u for r in live for u in r.unit_ids}
+    if any(u.id not in held for u in p.units):
+        return None
+    unit_ids = {u.id for u in p.units}
+    return all(r.status in _REFUND_APPROVED for r in live if unit_ids & set(r.unit_ids))
 
 
 def order_alerts(snapshot: OrderSnapshot, market: MarketPolicy, packages: tuple[PackageView, ...]) -> list[Alert]:

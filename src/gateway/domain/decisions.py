@@ -39,6 +39,7 @@ class UserErrorCode(Enum):
     DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
+    REQUEST_IN_PROGRESS = "REQUEST_IN_PROGRESS"
     REJECTION_REASON_REQUIRED = "REJECTION_REASON_REQUIRED"
 
 
@@ -147,7 +148,7 @@ def _choose_units(view: OrderView, action: Action, items: list[RequestedItem], p
             option = next((o for o in eligible.reasons if o.rule.reason is req.reason), None)
             if option is None:
                 problems.add((*path, "reason"), UserErrorCode.REASON_NOT_ALLOWED,
-                             eligible.note or "That reason can no longer be used for this item.")
+                             eligible.exclusion or "That reason can no longer be used for this item.")
                 continue
             rule = option.rule
         chosen.append((req, eligible.unit_ids[: req.quantity], rule))
@@ -293,7 +294,7 @@ def _package_problem(view: OrderView, kind: ActionKind, package_id: str) -> str:
             return "it hasn't been marked delivered."
         if {u.id for u in package.units} <= view.units_in_live_returns:
             return "it's already in a request."
-        return "the 30-day reporting window has closed."
+        return "its reporting window has closed."
     if package.delivered:
         return "it has been delivered."
     return "it isn't late, or it's already reported."

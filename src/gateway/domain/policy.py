@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -159,6 +160,19 @@ class ReturnWindow:
 
 
 _UK_REG_28 = frozenset({ProductTag.PERSONALISED, ProductTag.PERISHABLE, ProductTag.HYGIENE_SEALED})
+_GRAMS_PER_POUND = 453.59237
+
+
+@dataclass(frozen=True)
+class FreeReturnLimit:
+    """Return shipping is free only for an item under both limits; above either, the shopper may pay for it."""
+
+    max_pounds: int
+    max_price: Decimal
+    described: str
+
+    def covers(self, price: Money, weight_g: float) -> bool:
+        return price.amount < self.max_price and weight_g / _GRAMS_PER_POUND < self.max_pounds
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,10 @@ class MarketPolicy:
     region_format: re.Pattern[str] | None = None
     region_hint: str = ""
     adult_age: int = 18  # who may sign for an adult-signature parcel
+    # True where no reporting window for "delivered but not received" is documented: the return window
+    # applies when it ends later (see not_received_until).
+    not_received_follows_returns: bool = False
+    free_return_limit: FreeReturnLimit | None = None  # None: every return label is free
     free_cancel: timedelta = timedelta(hours=1)
     seller_response: timedelta = timedelta(hours=24)
     return_label_days: int = 14
@@ -188,6 +206,20 @@ class MarketPolicy:
     refund_only_timing: str = ""
     return_drop_off: str = ""
     spelling: dict[str, str] = field(default_factory=dict)
+
+    def not_received_until(self, delivered_at: datetime, last_delivered_at: datetime | None) -> datetime:
+        """Until when a package marked delivered on ``delivered_at`` can be reported not received.
+
+        ``last_delivered_at`` is when the order's last package arrived (None while some are still on their way).
+        """
+        until = delivered_at + timedelta(days=self.not_received_days)
+        if not self.not_received_follows_returns:
+            return until
+        for window in self.return_windows:
+            anchor = delivered_at if window.start is WindowStart.EACH_PACKAGE else last_delivered_at
+            if anchor is not None:
+                until = max(until, anchor + timedelta(days=window.days))
+        return until
 
     def word(self, key: str) -> str:
         return self.spelling.get(key, key)
@@ -238,9 +270,12 @@ POLICIES: dict[Market, MarketPolicy] = {
                          reasons=frozenset({R.DAMAGED, R.DEFECTIVE}),
                          excluded=frozenset({ProductTag.PRE_OWNED, ProductTag.FINAL_SALE})),
         ),
+        # TikTok Shop US: "Package wasn't received" within 30 days of Delivered (DOMAIN.md section 5, US).
         not_received_days=30,
         country="US", postcode=re.compile(r"^\d{5}(-\d{4})?$"), postcode_hint="a 5-digit ZIP code",
         region_format=re.compile(r"[A-Za-z]{2}"), region_hint="Use the 2-letter state code.", adult_age=21,
+        # TikTok Shop US return policy: free return shipping only for items under 70 lb and under $1,700.
+        free_return_limit=FreeReturnLimit(70, Decimal("1700"), "under 70 lb and under $1,700"),
         transit_days=(3, 5),
         refund_timing="Refunds land 3-10 business days after the seller receives the return.",
         refund_only_timing="Refunds land 3-10 business days after the request is approved.",
@@ -257,9 +292,14 @@ POLICIES: dict[Market, MarketPolicy] = {
             ReturnWindow("Consumer Rights Act 2015 (30-day right to reject faulty goods)",
                          frozenset({_FAULT, _DELIV}), 30),
         ),
+        # No UK reporting window is documented (DOMAIN.md section 6: UNCERTAIN, use the return window), and
+        # the goods stay at the trader's risk until the shopper has them (CRA 2015 s.29): so a report is
+        # accepted until the later of 30 days after delivery and the end of the return windows (14 days
+        # after the last package arrives, under CCR 2013), never shorter than a return would be.
         not_received_days=30,
         country="GB", postcode=re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE),
         postcode_hint="a UK postcode",
+        not_received_follows_returns=True,
         transit_days=(1, 3),
         refund_timing="Refunds are made within 14 days of the seller receiving the return.",
         refund_only_timing="Refunds are made within 14 days of the request being approved.",

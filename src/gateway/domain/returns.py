@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from gateway.domain.items import LineItem
-from gateway.domain.model import Money, OrderSnapshot, ReturnKind, ReturnRecord, ReturnStatus
+from gateway.domain.model import Money, OrderRecord, OrderSnapshot, ReturnKind, ReturnRecord, ReturnStatus, Unit
 from gateway.domain.policy import REASON_BY_UPSTREAM_CODE, REASONS, MarketPolicy, ReturnReason
 from gateway.domain.tracker import StepState
 
@@ -87,6 +87,12 @@ class ReturnGroup:
     document_type: str | None
     carrier_name: str | None
     tracking_number: str | None
+    handover: str  # DROP_OFF, or PICKUP: the carrier collects the parcel from the shopper
+    free_shipping: bool  # every item is under the market's limit for a free return label
+
+    @property
+    def pickup(self) -> bool:
+        return self.handover == "PICKUP"
 
     @property
     def open(self) -> bool:
@@ -103,6 +109,21 @@ class ReturnGroup:
     @property
     def reasons(self) -> frozenset[ReturnReason]:
         return frozenset(line.reason for line in self.lines)
+
+
+def _unit_weight_g(order: OrderRecord, unit: Unit) -> float:
+    # The order service weighs packages, not items: an even share of its package's weight is the best
+    # estimate of one unit's (UNCERTAIN for a package mixing light and heavy items).
+    package = next((p for p in order.packages if p.id == unit.package_id), None)
+    if package is None or not package.unit_ids:
+        return 0.0
+    return package.weight_g / len(package.unit_ids)
+
+
+def ships_free(market: MarketPolicy, order: OrderRecord, unit: Unit) -> bool:
+    """Whether sending this unit back is free: under the market's price and weight limit, if it has one."""
+    limit = market.free_return_limit
+    return limit is None or limit.covers(unit.price, _unit_weight_g(order, unit))
 
 
 def reason_of(record: ReturnRecord) -> ReturnReason:
@@ -123,6 +144,7 @@ def return_groups(snapshot: OrderSnapshot, market: MarketPolicy,
     if snapshot.after_sales is None:
         return ()
     item_of_unit = {u.id: item for item in items for u in item.units}
+    unit_of_id = {u.id: u for u in snapshot.order.units}
     grouped: dict[str, list[ReturnRecord]] = {}
     for record in snapshot.after_sales.returns:
         grouped.setdefault(record.group_id, []).append(record)
@@ -165,6 +187,9 @@ def return_groups(snapshot: OrderSnapshot, market: MarketPolicy,
             document_type=next((r.document_type for r in live if r.document_type), None),
             carrier_name=next((r.carrier_name for r in live if r.carrier_name), None),
             tracking_number=next((r.tracking_number for r in live if r.tracking_number), None),
+            handover=head.handover,
+            free_shipping=all(ships_free(market, snapshot.order, unit_of_id[u])
+                              for r in live for u in r.unit_ids if u in unit_of_id),
         ))
     groups.sort(key=lambda g: (g.created_at, g.id))
     return tuple(groups)
@@ -255,6 +280,8 @@ def _step_text(group: ReturnGroup, market: MarketPolicy, kind: ReturnStepKind, s
         return f"The seller received it {at}." if at else "The seller checks the items when they arrive."
     if state is StepState.UPCOMING:
         return _refund_timing(group, market)
+    if group.status is ReturnStatus.REPLACED:
+        return f"Replacement sent {at}." if at else "Replacement sent."
     return f"{market.money(group.refund)} refunded {at}." if at else f"{market.money(group.refund)} refunded."
 
 
@@ -262,7 +289,9 @@ def instructions(group: ReturnGroup, market: MarketPolicy, today: date) -> tuple
     """What the shopper does next, in order: no guesswork, unlike the old batch-return flow."""
     if group.status in (ReturnStatus.CANCELLED, ReturnStatus.REJECTED):
         return ()
-    if group.status in (ReturnStatus.REFUNDED, ReturnStatus.REPLACED):
+    if group.status is ReturnStatus.REPLACED:
+        return (Instruction("All done", "Your replacement has been sent."),)
+    if group.status is ReturnStatus.REFUNDED:
         return (Instruction("All done", f"{market.money(group.refund)} was refunded to your original payment "
                                         "method."),)
     steps: list[Instruction] = []
@@ -284,18 +313,38 @@ def instructions(group: ReturnGroup, market: MarketPolicy, today: date) -> tuple
                                      + (f" (tracking {group.tracking_number})" if group.tracking_number else "")
                                      + "."))
             ship_by = market.day(market.local(group.ship_by).date(), today) if group.ship_by else None
-            steps.append(Instruction("Drop it off", f"Take it to {market.return_drop_off or 'a drop-off point'}"
-                                     + (f" by {ship_by}" if ship_by else "") + ".", group.ship_by))
+            by = f" by {ship_by}" if ship_by else ""
+            if group.pickup:
+                steps.append(Instruction("Hand it to the driver",
+                                         f"{group.carrier_name or 'The carrier'} collects the {market.word('parcel')} "
+                                         f"from your address{by}; have it packed and ready.", group.ship_by))
+            else:
+                steps.append(Instruction("Drop it off", f"Take it to {market.return_drop_off or 'a drop-off point'}"
+                                         f"{by}.", group.ship_by))
         else:
-            steps.append(Instruction("Get your return label", "Once approved, a free QR code or label appears here."))
+            steps.append(Instruction("Get your return label", _label_text(group, market)))
     elif group.status is ReturnStatus.IN_RETURN_TRANSIT:
         steps.append(Instruction("On its way back", "The seller checks the items when they arrive."))
-    steps.append(Instruction("Get your refund", _refund_timing(group, market)))
+    last = "Get your replacement" if group.kind is ReturnKind.REPLACEMENT else "Get your refund"
+    steps.append(Instruction(last, _refund_timing(group, market)))
     return tuple(steps)
 
 
+def _label_text(group: ReturnGroup, market: MarketPolicy) -> str:
+    limit = market.free_return_limit
+    label = "a free QR code or label" if group.free_shipping else "a QR code or label"
+    then = " and the carrier's pickup is booked" if group.pickup else ""
+    text = f"Once approved, {label} appears here{then}."
+    if not group.free_shipping and limit is not None:
+        text += f" Return shipping is free only for items {limit.described}, so you may pay for this one."
+    return text
+
+
 def _refund_timing(group: ReturnGroup, market: MarketPolicy) -> str:
-    """Nothing travels back for a refund-only request, so its clock starts at approval."""
+    """Nothing travels back for a refund-only request, so its clock starts at approval; a replacement
+    is shipped rather than refunded."""
+    if group.kind is ReturnKind.REPLACEMENT:
+        return "The seller ships a replacement once they receive the return."
     if group.kind is ReturnKind.REFUND_ONLY:
         return market.refund_only_timing
     return market.refund_timing

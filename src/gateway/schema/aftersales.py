@@ -78,6 +78,8 @@ class AfterSalesAction:
     items: list[ActionItem]
     package_ids: list[strawberry.ID]
     return_ids: list[strawberry.ID]
+    cancellation_ids: list[strawberry.ID] = strawberry.field(
+        description="The cancellation requests it answers (RESPOND_TO_CANCELLATION).")
     requires_approval: bool = strawberry.field(description="The seller must accept the request.")
     alternative: AfterSalesActionKind | None = strawberry.field(description="What to do instead, when unavailable.")
 
@@ -90,7 +92,8 @@ class AfterSalesAction:
                               reasons=[ReturnReasonOption.of(o.rule, o.deadline, o.basis) for o in i.reasons],
                               note=i.note) for i in a.items],
             package_ids=[strawberry.ID(p) for p in a.package_ids],
-            return_ids=[strawberry.ID(r) for r in a.return_ids], requires_approval=a.requires_approval,
+            return_ids=[strawberry.ID(r) for r in a.return_ids],
+            cancellation_ids=[strawberry.ID(c) for c in a.cancellation_ids], requires_approval=a.requires_approval,
             alternative=a.alternative,
         )
 

@@ -1,7 +1,7 @@
 // What the shopper can do now (a port of the buyer's side of gateway/domain/actions.py): every after-sales
 // entrance, with its availability, deadline and items.
 import { ENDED_UNDELIVERED, promisedDate } from './packages.js';
-import { covers, offeredReasons } from './policy.js';
+import { covers, freeReturnCovers, offeredReasons } from './policy.js';
 import { FINISHED_STATUSES } from './returns.js';
 import { DAY, maxOf } from './time.js';
 
@@ -19,13 +19,19 @@ const action = (kind, available, message, unavailable, fields = {}) => ({
 const ok = (kind, message, fields) => action(kind, true, message, null, fields);
 const no = (kind, why, message, fields) => action(kind, false, message, why, fields);
 
+/** When the order's last live package arrived; null while one is still on its way. */
+function lastDeliveryOf(view) {
+  const livePackages = view.packages.filter((p) => p.status !== 'CANCELLED');
+  return livePackages.length && livePackages.every((p) => p.deliveredAt)
+    ? maxOf(livePackages.map((p) => p.deliveredAt)) : null;
+}
+
 /** For every delivered unit not already being returned: which reasons are open, until when. */
 export function returnEligibility(view) {
   const { market } = view;
   const { now } = view.snapshot;
   const livePackages = view.packages.filter((p) => p.status !== 'CANCELLED');
-  const lastDelivery = livePackages.length && livePackages.every((p) => p.deliveredAt)
-    ? maxOf(livePackages.map((p) => p.deliveredAt)) : null;
+  const lastDelivery = lastDeliveryOf(view);
   const inReturn = view.unitsInLiveReturns;
   const rules = offeredReasons(market.market);
   const result = new Map();
@@ -66,8 +72,18 @@ const EXCLUSION_NOTES = [
   ['HYGIENE_SEALED', "Sealed for hygiene: it can only be returned if it's faulty."],
 ];
 
+// The order service weighs packages, not items: a unit's estimated weight is an even share of its package's.
+function shipsFree(view, unit) {
+  const limit = view.market.freeReturnLimit;
+  if (limit === null) return true;
+  const pkg = view.snapshot.order.packages.find((p) => p.id === unit.packageId);
+  const weight = pkg && pkg.unitIds.length ? pkg.weightG / pkg.unitIds.length : 0;
+  return freeReturnCovers(limit, unit.price, weight);
+}
+
 function returnItems(view, eligible) {
   const items = [];
+  const limit = view.market.freeReturnLimit;
   for (const item of view.items) {
     const units = item.units.map((u) => eligible.get(u.id)).filter((e) => e && e.options.length);
     if (!units.length) continue;
@@ -79,10 +95,14 @@ function returnItems(view, eligible) {
       }
     }
     const reasons = [...best.values()].sort((a, b) => a.rule.index - b.rule.index);
-    let note = null;
+    let exclusion = null;
     if (units.some((e) => e.excludedChangeOfMind)) {
-      note = EXCLUSION_NOTES.find(([tag]) => item.tags.has(tag))?.[1] ?? null;
+      exclusion = EXCLUSION_NOTES.find(([tag]) => item.tags.has(tag))?.[1] ?? null;
     }
+    const shipping = limit !== null && !units.every((e) => shipsFree(view, e.unit))
+      ? `Return shipping may not be free for this item: free return labels are only for items ${limit.described}.`
+      : null;
+    const note = [exclusion, shipping].filter((n) => n).join(' ') || null;
     items.push({ item, unitIds: units.map((e) => e.unit.id), deadline: maxOf(reasons.map((o) => o.deadline)), reasons, note });
   }
   return items;
@@ -170,7 +190,11 @@ function cancellationTerms(view) {
     const until = order.paidAt + market.freeCancel;
     return [false, until, `Free cancellation until ${market.moment(until, view.today)}.`];
   }
-  return [true, order.shipBy, "The seller has 24 hours to accept the request; it's refunded once accepted."];
+  if (order.shipBy !== null && order.shipBy > view.snapshot.now) {
+    return [true, order.shipBy, `Ask the seller to cancel before it ships (due by ${market.moment(order.shipBy, view.today)}); `
+      + "you're refunded once they accept."];
+  }
+  return [true, null, "Ask the seller to cancel before it ships; you're refunded once they accept."];
 }
 
 function group(view, unitIds, deadline) {
@@ -235,11 +259,12 @@ function reportNotReceived(view) {
   if (!delivered.length) return no(kind, 'NOT_DELIVERED_YET', 'Available once a package is marked delivered.');
   const reported = view.unitsInReturnsFor('NOT_RECEIVED');
   const inReturn = view.unitsInLiveReturns;
-  const window = market.notReceivedDays * DAY;
-  const openPackages = delivered.filter((p) => now <= p.deliveredAt + window && p.units.some((u) => !inReturn.has(u.id)));
+  const last = lastDeliveryOf(view);
+  const until = new Map(delivered.map((p) => [p.id, market.notReceivedUntil(p.deliveredAt, last)]));
+  const openPackages = delivered.filter((p) => now <= until.get(p.id) && p.units.some((u) => !inReturn.has(u.id)));
   if (openPackages.length) {
     const units = openPackages.flatMap((p) => p.units.filter((u) => !inReturn.has(u.id)).map((u) => u.id));
-    const deadline = maxOf(openPackages.map((p) => p.deliveredAt + window));
+    const deadline = maxOf(openPackages.map((p) => until.get(p.id)));
     return ok(kind, 'Tell us if a package marked delivered never reached you.', {
       deadline, packageIds: openPackages.map((p) => p.id), items: group(view, units, deadline),
     });
@@ -248,7 +273,7 @@ function reportNotReceived(view) {
     return no(kind, 'ALREADY_REPORTED', "You already reported it; we're looking into it.",
       { returnIds: view.returns.filter((g) => g.reasons.has('NOT_RECEIVED')).map((g) => g.id) });
   }
-  const closed = maxOf(delivered.map((p) => p.deliveredAt + window));
+  const closed = maxOf([...until.values()]);
   if (now > closed) {
     return no(kind, 'WINDOW_CLOSED', `Reports had to be made by ${market.day(market.localDate(closed), view.today)}.`,
       { deadline: closed });
@@ -295,7 +320,9 @@ export function orderActions(view) {
 export function afterSalesClosed(view) {
   if (view.returns.some((g) => !FINISHED_STATUSES.has(g.status))) return false;
   const { now } = view.snapshot;
-  const window = view.market.notReceivedDays * DAY;
-  if (view.packages.some((p) => p.delivered && p.deliveredAt && now <= p.deliveredAt + window)) return false;
+  const last = lastDeliveryOf(view);
+  if (view.packages.some((p) => p.delivered && p.deliveredAt && now <= view.market.notReceivedUntil(p.deliveredAt, last))) {
+    return false;
+  }
   return ![...view.eligibility.values()].some((e) => e.options.length);
 }

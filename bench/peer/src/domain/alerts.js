@@ -7,6 +7,17 @@ const DELAY_KINDS = new Set(['CARRIER_DELAY', 'WEATHER_DELAY', 'HOLIDAY_VOLUME',
 const SEVERITY_ORDER = { ACTION_REQUIRED: 0, WARNING: 1, INFO: 2 };
 const ENDED = new Set(['DELIVERED', 'LOST', 'DAMAGED', 'RETURNED_TO_SENDER', 'RETURNING_TO_SENDER', 'CANCELLED']);
 
+// null while a unit of the parcel is in no live request; else whether those requests' refunds were approved.
+function reportedLate(snapshot, p) {
+  if (!snapshot.afterSales) return null;
+  const live = snapshot.afterSales.returns.filter((r) => r.status !== 'CANCELLED' && r.status !== 'REJECTED');
+  const held = new Set(live.flatMap((r) => r.unitIds));
+  if (p.units.some((u) => !held.has(u.id))) return null;
+  const unitIds = new Set(p.units.map((u) => u.id));
+  return live.filter((r) => r.unitIds.some((u) => unitIds.has(u)))
+    .every((r) => r.status === 'REFUND_PENDING' || r.status === 'REFUNDED');
+}
+
 function packageAlerts(snapshot, market, p) {
   const alerts = [];
   const { tracking } = p;
@@ -98,10 +109,13 @@ function packageAlerts(snapshot, market, p) {
   const promised = promisedDate(snapshot, market);
   if (!ended && promised !== null && today > promised && !delayedHere) {
     const later = p.eta && p.eta.latest > promised;
+    const reported = reportedLate(snapshot, p);
+    const whatNext = reported === null ? ' You can report it late and ask for a refund.'
+      : reported ? ' You reported it late, and your refund was approved.'
+        : ' You reported it late; the seller is reviewing your refund request.';
     add('LATE_DELIVERY', 'WARNING', 'Running late', `It was due by ${market.day(promised, today)}.`,
-      "It's still on its way" + (later ? `; latest estimate ${market.day(p.eta.latest, today)}.` : '.')
-        + ' You can report it late and ask for a refund.',
-      'REPORT_LATE', { revisedDate: later ? p.eta.latest : null });
+      "It's still on its way" + (later ? `; latest estimate ${market.day(p.eta.latest, today)}.` : '.') + whatNext,
+      reported === null ? 'REPORT_LATE' : 'VIEW_RETURN', { revisedDate: later ? p.eta.latest : null });
   }
 
   const stalled = last !== null && !alerts.length && (p.status === 'IN_TRANSIT' || p.status === 'LABEL_CREATED')

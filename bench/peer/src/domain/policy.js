@@ -52,11 +52,30 @@ export function covers(window, rule, tags) {
 }
 
 const UK_REG_28 = ['PERSONALISED', 'PERISHABLE', 'HYGIENE_SEALED'];
+const GRAMS_PER_POUND = 453.59237;
+
+/** Return shipping is free only for an item under both limits (policy.py FreeReturnLimit). */
+export const freeReturnCovers = (limit, price, weightG) => price.minor < limit.maxMinor
+  && weightG / GRAMS_PER_POUND < limit.maxPounds;
 
 class MarketPolicy {
   constructor(fields) {
-    Object.assign(this, { freeCancel: HOUR, customsHoldAfter: 48 * HOUR, stalledAfter: 5 * DAY, adultAge: 18, spelling: {} },
-      fields);
+    Object.assign(this, {
+      freeCancel: HOUR, customsHoldAfter: 48 * HOUR, stalledAfter: 5 * DAY, adultAge: 18, spelling: {},
+      notReceivedFollowsReturns: false, freeReturnLimit: null,
+    }, fields);
+  }
+
+  /** Until when a package delivered at deliveredAt can be reported not received (lastDeliveredAt: null while
+   * a package is still on its way). */
+  notReceivedUntil(deliveredAt, lastDeliveredAt) {
+    let until = deliveredAt + this.notReceivedDays * DAY;
+    if (!this.notReceivedFollowsReturns) return until;
+    for (const w of this.returnWindows) {
+      const anchor = w.start === 'EACH_PACKAGE' ? deliveredAt : lastDeliveredAt;
+      if (anchor !== null) until = Math.max(until, anchor + w.days * DAY);
+    }
+    return until;
   }
 
   word(key) {
@@ -105,6 +124,7 @@ export const POLICIES = {
     ],
     notReceivedDays: 30,
     adultAge: 21,
+    freeReturnLimit: { maxPounds: 70, maxMinor: 170000, described: 'under 70 lb and under $1,700' },
     transitDays: [3, 5],
     refundTiming: 'Refunds land 3-10 business days after the seller receives the return.',
     returnDropOff: 'a UPS Store or USPS location',
@@ -122,6 +142,7 @@ export const POLICIES = {
       window('Consumer Rights Act 2015 (30-day right to reject faulty goods)', [FAULT, DELIV], 30),
     ],
     notReceivedDays: 30,
+    notReceivedFollowsReturns: true,
     transitDays: [1, 3],
     refundTiming: 'Refunds are made within 14 days of the seller receiving the return.',
     returnDropOff: 'a Post Office or InPost locker',
