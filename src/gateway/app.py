@@ -94,7 +94,10 @@ def _stores(settings: Settings) -> dict[str, Any]:
         tracking = RedisTrackingCache(redis, ttl) if redis else MemoryTrackingCache(ttl)
     return {
         "redis": redis, "limiter": limiter, "tracking_cache": tracking,
-        "idempotency": RedisIdempotencyStore(redis) if redis else MemoryIdempotencyStore(),
+        # A claim outlives any request that could hold it (twice the deadline, 30 s at least), so it never
+        # expires under a write still running and is never released by a request that no longer owns it.
+        "idempotency": RedisIdempotencyStore(redis, claim_ttl=max(30.0, 2 * settings.request_deadline))
+        if redis else MemoryIdempotencyStore(),
         "queries": RedisQueryStore(redis) if redis else MemoryQueryStore(),
     }
 
