@@ -152,18 +152,26 @@ def delivered_guarantee_only(s: Story, oid: str, b: Buyer, shop: Shop, rng: rand
     return o
 
 
+def _before_authentication(s: Story, oid: str, b: Buyer, shop: Shop, *, placed: timedelta, what: str,
+                           status: str, submitted: timedelta, estimated_ship: timedelta) -> OrderStory:
+    """A pre-owned luxury item that cannot ship until its certificate of authenticity is approved, due
+    24 hours after the sale (DOMAIN 1.6, TTS-COA); ``submitted`` is counted from the sale."""
+    o = _order(s, oid, b, shop, placed, what, on_hold_order=False)
+    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
+    sold = s.at(placed)
+    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=estimated_ship,
+              authentication={"status": status, "provider": "Entrupy",
+                              "submit_time": int((sold + submitted).timestamp()),
+                              "deadline_time": int((sold + 24 * HOUR).timestamp()), "approve_time": None})
+    return o
+
+
 def luxury_authenticating(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
                           t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, -20 * HOUR,
-               "Pre-owned luxury item: certificate of authenticity under review before it ships",
-               on_hold_order=False)
-    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
-    placed = s.at(-20 * HOUR)
-    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=2 * DAY,
-              authentication={"status": "SUBMITTED", "provider": "Entrupy",
-                              "submit_time": int((placed + 6 * HOUR).timestamp()),
-                              "deadline_time": int((placed + 24 * HOUR).timestamp()), "approve_time": None})
-    return o
+    return _before_authentication(
+        s, oid, b, shop, placed=-20 * HOUR,
+        what="Pre-owned luxury item: certificate of authenticity under review before it ships",
+        status="SUBMITTED", submitted=6 * HOUR, estimated_ship=2 * DAY)
 
 
 def luxury_in_transit(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
@@ -183,32 +191,20 @@ def luxury_in_transit(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Rand
 
 def luxury_authentication_overdue(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
                                   t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, -38 * HOUR,
-               "Pre-owned luxury item: the certificate of authenticity is still under review, past its deadline",
-               on_hold_order=False)
-    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
-    placed = s.at(-38 * HOUR)
-    # Submitted in time, but the 24-hour review window (DOMAIN 1.6, TTS-COA) closed 14 hours ago.
-    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=DAY,
-              authentication={"status": "SUBMITTED", "provider": "Entrupy",
-                              "submit_time": int((placed + 16 * HOUR).timestamp()),
-                              "deadline_time": int((placed + 24 * HOUR).timestamp()), "approve_time": None})
-    return o
+    # Submitted in time, but still not approved: the review deadline passed 14 hours ago.
+    return _before_authentication(
+        s, oid, b, shop, placed=-38 * HOUR,
+        what="Pre-owned luxury item: the certificate of authenticity is still under review, past its deadline",
+        status="SUBMITTED", submitted=16 * HOUR, estimated_ship=DAY)
 
 
 def luxury_authentication_failed(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
                                  t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, -22 * HOUR,
-               "Pre-owned luxury item failed authentication: it will not ship, and the order is to be cancelled",
-               on_hold_order=False)
-    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
-    placed = s.at(-22 * HOUR)
     # The authenticator has just rejected it; the platform has not recorded its cancellation yet.
-    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=2 * DAY,
-              authentication={"status": "REJECTED", "provider": "Entrupy",
-                              "submit_time": int((placed + 5 * HOUR).timestamp()),
-                              "deadline_time": int((placed + 24 * HOUR).timestamp()), "approve_time": None})
-    return o
+    return _before_authentication(
+        s, oid, b, shop, placed=-22 * HOUR,
+        what="Pre-owned luxury item failed authentication: it will not ship, and the order is to be cancelled",
+        status="REJECTED", submitted=5 * HOUR, estimated_ship=2 * DAY)
 
 
 def split_availability(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
