@@ -152,18 +152,26 @@ def delivered_guarantee_only(s: Story, oid: str, b: Buyer, shop: Shop, rng: rand
     return o
 
 
+def _before_authentication(s: Story, oid: str, b: Buyer, shop: Shop, *, placed: timedelta, what: str,
+                           status: str, submitted: timedelta, estimated_ship: timedelta) -> OrderStory:
+    """A pre-owned luxury item that cannot ship until its certificate of authenticity is approved, due
+    24 hours after the sale (DOMAIN 1.6, TTS-COA); ``submitted`` is counted from the sale."""
+    o = _order(s, oid, b, shop, placed, what, on_hold_order=False)
+    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
+    sold = s.at(placed)
+    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=estimated_ship,
+              authentication={"status": status, "provider": "Entrupy",
+                              "submit_time": int((sold + submitted).timestamp()),
+                              "deadline_time": int((sold + 24 * HOUR).timestamp()), "approve_time": None})
+    return o
+
+
 def luxury_authenticating(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
                           t0: timedelta) -> OrderStory:
-    o = _order(s, oid, b, shop, -20 * HOUR,
-               "Pre-owned luxury item: certificate of authenticity under review before it ships",
-               on_hold_order=False)
-    a = o.item(_tagged(shop, "REQUIRES_AUTHENTICATION"))
-    placed = s.at(-20 * HOUR)
-    o.package(a, stage="to_fulfill", signature="ADULT_SIGNATURE_REQUIRED", estimated_ship=2 * DAY,
-              authentication={"status": "SUBMITTED", "provider": "Entrupy",
-                              "submit_time": int((placed + 6 * HOUR).timestamp()),
-                              "deadline_time": int((placed + 24 * HOUR).timestamp()), "approve_time": None})
-    return o
+    return _before_authentication(
+        s, oid, b, shop, placed=-20 * HOUR,
+        what="Pre-owned luxury item: certificate of authenticity under review before it ships",
+        status="SUBMITTED", submitted=6 * HOUR, estimated_ship=2 * DAY)
 
 
 def luxury_in_transit(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
@@ -179,6 +187,24 @@ def luxury_in_transit(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Rand
                               "deadline_time": int((placed + 24 * HOUR).timestamp()),
                               "approve_time": int((placed + 30 * HOUR).timestamp())})
     return o
+
+
+def luxury_authentication_overdue(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
+                                  t0: timedelta) -> OrderStory:
+    # Submitted in time, but still not approved: the review deadline passed 14 hours ago.
+    return _before_authentication(
+        s, oid, b, shop, placed=-38 * HOUR,
+        what="Pre-owned luxury item: the certificate of authenticity is still under review, past its deadline",
+        status="SUBMITTED", submitted=16 * HOUR, estimated_ship=DAY)
+
+
+def luxury_authentication_failed(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
+                                 t0: timedelta) -> OrderStory:
+    # The authenticator has just rejected it; the platform has not recorded its cancellation yet.
+    return _before_authentication(
+        s, oid, b, shop, placed=-22 * HOUR,
+        what="Pre-owned luxury item failed authentication: it will not ship, and the order is to be cancelled",
+        status="REJECTED", submitted=5 * HOUR, estimated_ship=2 * DAY)
 
 
 def split_availability(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
@@ -283,6 +309,48 @@ def customs_hold(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t
     return o
 
 
+def weather_delay(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -4 * DAY,
+               "Extreme weather: the carrier is holding the parcel at its hub and moved the ETA by 2 days",
+               promised_days=7)
+    o.item(_plain(shop, rng)[0])
+    o.package(*o.items, stage="delayed", carrier=_carrier(shop, rng), shipped=-3 * DAY, reached=-6 * HOUR,
+              transit_days=4, revised_by=2 * DAY, delay_subtag="Exception_017")
+    return o
+
+
+def tracking_stalled(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -8 * DAY,
+               "In transit and due tomorrow, but the carrier has not scanned the parcel for 6 days",
+               promised_days=9)
+    o.item(_plain(shop, rng)[0])
+    # The last scan is an arrival at a hub six days ago; the promise is not yet broken, so nothing else explains it.
+    o.package(*o.items, stage="in_transit", carrier=_carrier(shop, rng), shipped=-7 * DAY, reached=-6 * DAY,
+              transit_days=8)
+    return o
+
+
+def duties_due(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -8 * DAY,
+               "Cross-border parcel over the import threshold: the carrier holds it until import VAT and duty are "
+               "paid", promised_days=12)
+    # Over £135 the marketplace no longer collects the VAT at checkout: it is due at the border.
+    o.item(_tagged(shop, "HIGH_VALUE"))
+    o.item(_plain(shop, rng)[0])
+    o.package(*o.items, stage="duties_due", carrier="dhl", shipped=-7 * DAY, reached=-DAY, transit_days=8)
+    return o
+
+
+def address_issue(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -3 * DAY,
+               "Address problem: the driver could not deliver to the address on the order; the carrier holds it")
+    o.item(_plain(shop, rng)[0])
+    # Out for delivery yesterday morning, back at the depot by the afternoon (carrier-local times).
+    o.package(*o.items, stage="address_issue", carrier=_carrier(shop, rng), shipped=-2 * DAY, reached=-20 * HOUR,
+              transit_days=3)
+    return o
+
+
 def failed_attempt(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
     o = _order(s, oid, b, shop, -5 * DAY, "Delivery attempted: nobody was home to sign; the carrier will retry")
     o.item(_plain(shop, rng)[0])
@@ -301,6 +369,15 @@ def returned_to_sender(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Ran
     return o
 
 
+def returning_to_sender(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random,
+                        t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, -6 * DAY,
+               "Two delivery attempts failed: the parcel is on its way back to the seller, not yet refunded")
+    o.item(_plain(shop, rng)[0])
+    o.package(*o.items, stage="returning", carrier=_carrier(shop, rng), shipped=-5 * DAY, reached=-20 * HOUR)
+    return o
+
+
 def lost(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
     o = _order(s, oid, b, shop, t0 - 15 * DAY,
                "The carrier declared the parcel lost, so the platform cancelled the order and refunded it")
@@ -308,6 +385,16 @@ def lost(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timed
     o.package(*o.items, stage="lost", carrier=_carrier(shop, rng), shipped=t0 - 13 * DAY, reached=t0 - 2 * DAY)
     # A lost parcel is cancelled and refunded by the platform, not left for the buyer to chase (DOMAIN 1.4).
     o.cancel(by="SYSTEM", reason="package_lost", at=t0 - 2 * DAY + 6 * HOUR)
+    return o
+
+
+def damaged(s: Story, oid: str, b: Buyer, shop: Shop, rng: random.Random, t0: timedelta) -> OrderStory:
+    o = _order(s, oid, b, shop, t0 - 10 * DAY,
+               "The carrier reported the parcel damaged, so the platform cancelled the order and refunded it")
+    o.item(_plain(shop, rng)[0])
+    o.package(*o.items, stage="damaged", carrier=_carrier(shop, rng), shipped=t0 - 9 * DAY, reached=t0 - 3 * DAY)
+    # Like a lost one, a damaged parcel is cancelled and refunded by the platform (DOMAIN 1.4, package_damaged).
+    o.cancel(by="SYSTEM", reason="package_damaged", at=t0 - 3 * DAY + 6 * HOUR)
     return o
 
 
@@ -425,6 +512,10 @@ ARCHETYPES: dict[str, Archetype] = {
         Archetype("delivered_guarantee_only", delivered_guarantee_only, weight=3),
         Archetype("luxury_authenticating", luxury_authenticating, frozenset({"REQUIRES_AUTHENTICATION"})),
         Archetype("luxury_in_transit", luxury_in_transit, frozenset({"REQUIRES_AUTHENTICATION"})),
+        Archetype("luxury_authentication_overdue", luxury_authentication_overdue,
+                  frozenset({"REQUIRES_AUTHENTICATION"})),
+        Archetype("luxury_authentication_failed", luxury_authentication_failed,
+                  frozenset({"REQUIRES_AUTHENTICATION"})),
         Archetype("split_availability", split_availability, weight=3),
         Archetype("split_backorder", split_backorder, frozenset({"PLAIN", "BACKORDER"}), weight=2),
         Archetype("split_size", split_size, frozenset({"PLAIN", "OVERSIZE"}), weight=2),
@@ -433,10 +524,16 @@ ARCHETYPES: dict[str, Archetype] = {
         Archetype("late", late, weight=3),
         Archetype("carrier_delay", carrier_delay, weight=2),
         Archetype("holiday_delay", holiday_delay, weight=2),
+        Archetype("weather_delay", weather_delay),
+        Archetype("tracking_stalled", tracking_stalled),
         Archetype("customs_hold", customs_hold, frozenset({"PLAIN", "CROSS_BORDER"})),
+        Archetype("duties_due", duties_due, frozenset({"PLAIN", "CROSS_BORDER", "HIGH_VALUE"})),
+        Archetype("address_issue", address_issue),
         Archetype("failed_attempt", failed_attempt, weight=2),
+        Archetype("returning_to_sender", returning_to_sender),
         Archetype("returned_to_sender", returned_to_sender, historical=True),
         Archetype("lost", lost, historical=True),
+        Archetype("damaged", damaged, historical=True),
         Archetype("cancelled_by_buyer", cancelled_by_buyer, historical=True, weight=4),
         Archetype("cancelled_by_system", cancelled_by_system, historical=True, weight=2),
         Archetype("cancel_requested", cancel_requested),

@@ -64,13 +64,14 @@ CANCEL_REASONS: dict[str, str] = {
     "system_cancel_unpaid_time_out": "Payment not completed in time",
     "system_cancel_order_reason_shipping_timeout": "Seller did not ship in time",
     "package_lost": "Package lost",
+    "package_damaged": "Package damaged",
     "returned_to_shipper_other": "Delivery failed; returned to seller",
 }
 # The platform's own reasons (role SYSTEM, DOMAIN 1.4): recorded by the catalogue, never accepted from a
 # buyer or a seller.
 SYSTEM_CANCEL_REASONS = frozenset({
     "system_cancel_unpaid_time_out", "system_cancel_order_reason_shipping_timeout", "package_lost",
-    "returned_to_shipper_other",
+    "package_damaged", "returned_to_shipper_other",
 })
 
 

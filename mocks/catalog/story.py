@@ -24,13 +24,15 @@ MINUTE = timedelta(minutes=1)
 
 Stage = Literal[
     "to_fulfill", "label_created", "in_transit", "out_for_delivery", "available_for_pickup",
-    "delivered", "attempt_failed", "customs_hold", "delayed", "returning", "returned", "lost", "damaged",
+    "delivered", "attempt_failed", "customs_hold", "duties_due", "address_issue", "delayed", "returning",
+    "returned", "lost", "damaged",
 ]
 # The order service's package status for each carrier stage.
 PACKAGE_STATUS: dict[str, str] = {
     "to_fulfill": "TO_FULFILL", "label_created": "PROCESSING", "in_transit": "FULFILLING",
     "out_for_delivery": "FULFILLING", "available_for_pickup": "FULFILLING", "delivered": "COMPLETED",
-    "attempt_failed": "FULFILLING", "customs_hold": "FULFILLING", "delayed": "FULFILLING",
+    "attempt_failed": "FULFILLING", "customs_hold": "FULFILLING", "duties_due": "FULFILLING",
+    "address_issue": "FULFILLING", "delayed": "FULFILLING",
     "returning": "FULFILLING", "returned": "CANCELLED", "lost": "CANCELLED", "damaged": "CANCELLED",
 }
 CARRIER_NAMES = {
@@ -57,6 +59,8 @@ SUBTAG_MESSAGES = {
     "Delivered_005": "Delivered to neighbour",
     "AttemptFail_001": "Failed attempt", "AttemptFail_002": "Addressee not available",
     "Exception_004": "Customs clearance delay", "Exception_005": "Delay due to external factors",
+    "Exception_006": "Held for payment of import duties and taxes",
+    "Exception_007": "Incorrect or incomplete address",
     "Exception_010": "Returning to sender", "Exception_011": "Returned to sender",
     "Exception_012": "Damaged", "Exception_013": "Lost", "Exception_016": "Processing delay",
     "Exception_017": "Extreme weather",
@@ -563,8 +567,13 @@ def _journey(order: OrderStory, pkg: PackageStory) -> list[dict[str, Any]]:
                       (end, "Delivered_003" if pkg.signed_by else "Delivered_001", dest)],
         "attempt_failed": [(lead, "OutForDelivery_001", dest), (end, "AttemptFail_002", dest)],
         "customs_hold": [(end, "Exception_004", "London Heathrow")],
+        "duties_due": [(end, "Exception_006", "London Heathrow")],
+        "address_issue": [(lead, "OutForDelivery_001", dest), (end, "Exception_007", dest)],
         "delayed": [(end, pkg.delay_subtag, market.hubs[-1])],
-        "returning": [(lead - DAY, "AttemptFail_002", dest), (end, "Exception_010", dest)],
+        # Two days of failed attempts (a card left each time), then the carrier sends it back.
+        "returning": [(end - 2 * DAY - 5 * HOUR, "OutForDelivery_001", dest), (end - 2 * DAY, "AttemptFail_002", dest),
+                      (end - DAY - 5 * HOUR, "OutForDelivery_001", dest), (end - DAY, "AttemptFail_002", dest),
+                      (end, "Exception_010", dest)],
         "returned": [(lead - 3 * DAY, "AttemptFail_002", dest), (lead - 2 * DAY, "Exception_010", dest),
                      (end, "Exception_011", origin)],
         "lost": [(end, "Exception_013", market.hubs[-1])],
@@ -574,7 +583,7 @@ def _journey(order: OrderStory, pkg: PackageStory) -> list[dict[str, Any]]:
     legs: list[tuple[str, str]] = [("InTransit_003", h) for h in market.hubs[: 1 if cross_border else 3]]
     if cross_border:
         legs += [("InTransit_004", "London Heathrow"), ("InTransit_006", "London Heathrow")]
-        if stage != "customs_hold":
+        if stage not in ("customs_hold", "duties_due"):  # not cleared: held, or released only once paid
             legs.append(("InTransit_005", "London Heathrow"))
     first_final = min(t for t, _, _ in final)
     begin, finish = start + 9 * HOUR, first_final - HOUR

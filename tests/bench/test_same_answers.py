@@ -1,8 +1,9 @@
 """The benchmark compares like with like: the floor and the peer answer exactly as the gateway does.
 
-One quick comparison (the featured order page and a history page), over real processes on real
-ports; `make bench` checks every request of every workload before it measures anything. Skipped
-where node or the peer's npm packages are missing (`make bench-deps` installs them).
+One quick comparison (the featured order page, every named scenario's order page and a history page),
+over real processes on real ports; `make bench` checks every request of every workload before it
+measures anything. Skipped where node or the peer's npm packages are missing (`make bench-deps`
+installs them).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def test_floor_and_peer_answer_exactly_as_the_gateway(tmp_path: Path) -> None:
     world = load_world(config.clock, config.seed, config.mock_orders)
     buyer = world.history_buyers[0]
     olivia = dict(world.multi_package)[FEATURED_ORDER]
-    requests = [order_page(FEATURED_ORDER, olivia), order_page("ord-us-split-backorder", "buyer-us-alice"),
+    # Every named scenario's order page too: each abnormal case, split and after-sales state the peer ports.
+    requests = [order_page(FEATURED_ORDER, olivia), *(order_page(o, b) for o, b in world.scenario_orders),
                 history(buyer, 20)]
     with running(config, ["gateway", "floor", "peer"]) as stack:
         urls = {name: config.url(name) for name in stack.systems}

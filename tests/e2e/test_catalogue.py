@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from gateway.domain.alerts import AlertKind
 from mocks.catalog import SCENARIOS
 from tests.e2e.pages import BUYERS, actions, alert, current_step, open_order, sign_in
 from tests.e2e.stack import Stack
@@ -20,9 +21,9 @@ ORDER = """query($id: ID!) { order(id: $id) {
   afterSalesActions { label available message }
   returns { id }
 } }"""
-# The abnormal cases the catalogue must keep covering (issue 9's list), and the reasons it splits orders for.
-ABNORMAL = {"LATE_DELIVERY", "CARRIER_DELAY", "HOLIDAY_VOLUME", "CUSTOMS_HOLD", "FAILED_ATTEMPT",
-            "RETURNED_TO_SENDER", "LOST", "DELIVERED_NOT_RECEIVED"}
+# The abnormal cases the catalogue must keep covering (every alert kind the API has), and the reasons it
+# splits orders for.
+ABNORMAL = {k.value for k in AlertKind}
 SPLIT_REASONS = {"ITEM_AVAILABILITY", "BACKORDER", "SIZE_OR_WEIGHT", "CUSTOMISATION"}
 
 

@@ -127,7 +127,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 async def test_every_scenario_and_generated_order_is_checked(orders: list[Any]) -> None:
     ids = {detail["id"] for _, detail in orders}
-    assert len(ids) == 364
+    assert len(ids) == 379
     assert {"ord-us-in-transit", "ord-uk-split-three", "ord-us-disagree-delivered"} <= ids
 
 
