@@ -44,9 +44,12 @@ _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 _ANSWER_RESERVE = 0.5
 _UPSTREAM_KINDS = {ReturnKind.RETURN_AND_REFUND: "RETURN_AND_REFUND", ReturnKind.REFUND_ONLY: "REFUND",
                    ReturnKind.REPLACEMENT: "REPLACEMENT"}
-# Upstream refusals that mean "the order changed between our read and our write".
+# Upstream refusals that mean "the order changed between our read and our write". NOT_ELIGIBLE is the
+# after-sales service refusing what a line's stage no longer allows (it shipped, or arrived, meanwhile):
+# the same rules the gateway just checked, applied to a newer state.
 _RACES = {"DUPLICATE_REQUEST": UserErrorCode.DUPLICATE_REQUEST, "RETURN_NOT_OPEN": UserErrorCode.NOT_AVAILABLE,
-          "ADDRESS_LOCKED": UserErrorCode.NOT_AVAILABLE, "NOT_PENDING": UserErrorCode.NOT_AVAILABLE}
+          "ADDRESS_LOCKED": UserErrorCode.NOT_AVAILABLE, "NOT_PENDING": UserErrorCode.NOT_AVAILABLE,
+          "NOT_ELIGIBLE": UserErrorCode.NOT_AVAILABLE}
 
 
 @dataclass

@@ -13,11 +13,22 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.domain.actions import ActionKind, UnitEligibility, return_eligibility
+from gateway.domain.actions import ActionKind, Unavailable, UnitEligibility, return_eligibility
 from gateway.domain.alerts import AlertKind, Suggestion
-from gateway.domain.decisions import CancelPlan, RequestedItem, UserErrorCode, plan_cancel
+from gateway.domain.decisions import (
+    CancelPlan,
+    RequestedItem,
+    ReturnPlan,
+    UserError,
+    UserErrorCode,
+    plan_address,
+    plan_cancel,
+    plan_package_refund,
+    plan_return,
+)
 from gateway.domain.model import (
     Actor,
+    Address,
     AfterSalesRecord,
     Authentication,
     AuthenticationStatus,
@@ -45,11 +56,13 @@ from gateway.domain.model import (
 from gateway.domain.packages import PackageStatus, PackageView, StatusSource, carrier_status, resolve_packages
 from gateway.domain.policy import REASONS, ReasonCategory, ReturnReason, policy
 from gateway.domain.returns import instructions
+from gateway.domain.status import DisplayStatus
 from gateway.domain.view import OrderView
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
+DAY, SEC = timedelta(days=1), timedelta(seconds=1)
 CURRENCY = {Market.US: "USD", Market.UK: "GBP"}
+ADDRESS = Address("Alice Johnson", "9 Elm Street", "", "Springfield", "IL", "62701", "US", "")
 T = CarrierTag
 
 
@@ -668,3 +681,267 @@ def test_a_finished_replacement_says_it_was_sent_not_refunded() -> None:
     (group,) = view.returns
     assert [(i.title, i.detail) for i in instructions(group, view.market, view.today)] == \
         [("All done", "Your replacement has been sent.")]
+
+
+# -- no date that cannot be kept ---------------------------------------------------------------------
+
+def estimated(track: Tracking, first: datetime, latest: datetime | None = None) -> Tracking:
+    return replace(track, first_estimate=first.date(), latest_estimate=(latest or first).date())
+
+
+def delivered_step(view: OrderView, pid: str) -> str:
+    package = view.package(pid)
+    assert package is not None
+    return next(s.description for s in view.tracker(package) if s.kind.value == "DELIVERED")
+
+
+@pytest.mark.parametrize(("subtag", "status"), [
+    ("Exception_010", PackageStatus.RETURNING_TO_SENDER), ("Exception_011", PackageStatus.RETURNED_TO_SENDER),
+    ("Exception_013", PackageStatus.LOST), ("Exception_012", PackageStatus.DAMAGED),
+])
+def test_a_parcel_that_will_not_arrive_has_no_eta(subtag: str, status: PackageStatus) -> None:
+    order = OrderBuilder(Market.US, promised_by=NOW + 2 * DAY)
+    scans = (*journey((T.IN_TRANSIT, "InTransit_002")), event(T.EXCEPTION, subtag, NOW - DAY))
+    pid = order.package(order.unit(), track=estimated(tracking(T.EXCEPTION, subtag, scans), NOW + 2 * DAY))
+    view = order.view()
+    package = view.package(pid)
+    assert package is not None and package.status is status
+    assert package.eta is None and view.latest_eta is None
+    assert delivered_step(view, pid) == "It won't be delivered."
+    assert "expected" not in view.action(ActionKind.REQUEST_RETURN).message
+
+
+def test_a_cancelled_or_rejected_package_has_no_eta_and_an_ordinary_one_keeps_its_own() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", promised_by=NOW + 5 * DAY)
+    rejected = Authentication(AuthenticationStatus.REJECTED, "Entrupy", NOW - DAY, NOW, None)
+    failed = order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL, authentication=rejected)
+    cancelled = order.package(order.unit(cancelled_by=Actor.SELLER), fulfilment=FulfilmentStatus.TO_FULFILL)
+    waiting = order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    packages = order.packages_view()
+    assert packages[cancelled].status is PackageStatus.CANCELLED
+    assert (packages[failed].eta, packages[cancelled].eta) == (None, None)
+    assert packages[failed].will_not_arrive and packages[cancelled].will_not_arrive
+    assert packages[waiting].eta is not None and not packages[waiting].will_not_arrive
+
+
+def _stalled(last_scan: datetime, first: datetime | None, latest: datetime | None = None) -> OrderBuilder:
+    order = OrderBuilder(Market.US, promised_by=NOW + DAY)
+    track = tracking(T.IN_TRANSIT, "InTransit_003", journey((T.IN_TRANSIT, "InTransit_002"),
+                                                            (T.IN_TRANSIT, "InTransit_003"), start=last_scan))
+    order.package(order.unit(), track=estimated(track, first, latest) if first else track)
+    return order
+
+
+@pytest.mark.parametrize("first", [NOW + DAY, None], ids=["carrier-estimate", "promised-date"])
+def test_a_parcel_the_carrier_stopped_scanning_has_no_date_and_says_since_when(first: datetime | None) -> None:
+    view = _stalled(NOW - 6 * DAY, first).view()
+    (package,) = view.packages
+    assert package.eta is None, "six days without a scan: the date it had is not one to rely on"
+    (alert,) = view.alerts
+    assert alert.kind is AlertKind.TRACKING_STALLED and alert.since == NOW - 6 * DAY + timedelta(hours=1)
+    assert view.display[1] == "No tracking updates since Sat, Nov 14"
+    assert delivered_step(view, package.id) == "Delivery date to be confirmed."
+    assert view.summary.headline == "Shipped"
+
+
+def test_a_quiet_carrier_keeps_a_date_it_revised_and_a_recent_scan_keeps_its_estimate() -> None:
+    revised = _stalled(NOW - 6 * DAY, NOW + DAY, NOW + 3 * DAY).view()
+    (package,) = revised.packages
+    assert package.eta is not None and package.eta.revised and package.eta.latest == (NOW + 3 * DAY).date()
+    assert [a.kind for a in revised.alerts] == [AlertKind.CARRIER_DELAY]
+    recent = _stalled(NOW - 4 * DAY, NOW + DAY).view()
+    assert recent.packages[0].eta is not None and recent.alerts == []
+    assert recent.display[1] == "Arriving Sat, Nov 21"
+
+
+def test_an_overdue_authentication_promises_no_date_and_every_part_of_the_page_says_so() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", promised_by=NOW + 5 * DAY)
+    overdue = Authentication(AuthenticationStatus.SUBMITTED, "Entrupy", NOW - 2 * DAY, NOW - 14 * timedelta(hours=1),
+                             None)
+    pid = order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL, authentication=overdue)
+    view = order.view()
+    (package,) = view.packages
+    assert package.eta is None
+    (alert,) = view.alerts
+    assert alert.kind is AlertKind.AUTHENTICATION_DELAY
+    assert view.display == (DisplayStatus.DELAYED, alert.title)
+    assert alert.title == "Authentication is taking longer than expected"
+    steps = {s.kind.value: s for s in view.tracker(package)}
+    assert steps["AUTHENTICATING"].description == \
+        "Entrupy is still checking the item: it's taking longer than expected."
+    assert delivered_step(view, pid) == "Delivery date to be confirmed."
+    assert view.summary.headline == "Preparing your order"
+
+
+def test_an_authentication_approved_late_is_not_reported_as_still_overdue() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", promised_by=NOW + 5 * DAY)
+    approved = Authentication(AuthenticationStatus.APPROVED, "Entrupy", NOW - 2 * DAY, NOW - DAY, NOW - 3600 * SEC)
+    order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL, authentication=approved)
+    view = order.view()
+    assert view.alerts == [] and view.packages[0].eta is not None
+    assert view.display == (DisplayStatus.PROCESSING, "Preparing to ship")
+
+
+# -- what an item that failed authentication still allows --------------------------------------------
+
+def _failed(*, others: int = 0) -> tuple[OrderBuilder, str]:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", ship_by=NOW + DAY, promised_by=NOW - DAY)
+    rejected = Authentication(AuthenticationStatus.REJECTED, "Entrupy", NOW - DAY, NOW + DAY, None)
+    unit = order.unit()
+    order.package(unit, fulfilment=FulfilmentStatus.TO_FULFILL, authentication=rejected)
+    if others:
+        order.package(*(order.unit() for _ in range(others)), fulfilment=FulfilmentStatus.TO_FULFILL)
+    return order, unit
+
+
+def test_an_item_that_failed_authentication_cannot_be_cancelled_readdressed_or_reported_late() -> None:
+    order, _ = _failed()
+    view = order.view()
+    for kind in (ActionKind.CANCEL_ORDER, ActionKind.CANCEL_ITEMS, ActionKind.CHANGE_ADDRESS, ActionKind.REPORT_LATE,
+                 ActionKind.UPDATE_ADDRESS):
+        action = view.action(kind)
+        assert (action.available, action.unavailable) == (False, Unavailable.AUTHENTICATION_FAILED), kind
+        assert action.message == ("The item failed authentication, so it won't ship: the order will be canceled "
+                                  "and fully refunded automatically.")
+    refused = plan_cancel(view, None)
+    assert isinstance(refused, list) and [e.code for e in refused] == [UserErrorCode.NOT_AVAILABLE]
+    assert plan_address(view, ADDRESS) == [UserError((), UserErrorCode.NOT_AVAILABLE,
+                                                     view.action(ActionKind.CHANGE_ADDRESS).message)]
+
+
+def test_the_rest_of_an_order_stays_cancellable_when_one_item_failed_authentication() -> None:
+    order, failed = _failed(others=2)
+    view = order.view()
+    cancel = view.action(ActionKind.CANCEL_ORDER)
+    assert cancel.available and cancel.requires_approval
+    listed = {u for i in cancel.items for u in i.unit_ids}
+    assert failed not in listed and len(listed) == 2, "the platform cancels that one already"
+    assert view.action(ActionKind.CANCEL_ITEMS).available
+    assert view.action(ActionKind.CHANGE_ADDRESS).available
+    assert view.action(ActionKind.REPORT_LATE).unavailable is Unavailable.NOT_SHIPPED
+
+
+# -- a cancellation request waiting for the seller --------------------------------------------------
+
+def test_a_pending_cancellation_of_the_whole_order_freezes_the_address_for_buyer_and_seller() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", ship_by=NOW + DAY)
+    units = (order.unit(), order.unit())
+    order.package(*units, fulfilment=FulfilmentStatus.TO_FULFILL)
+    assert order.view().action(ActionKind.CHANGE_ADDRESS).available
+    refund = Money(Decimal("20.00"), "USD")
+    order.cancellations.append(CancellationRecord("cxl-1", "ord-1", Actor.BUYER, CancellationStatus.REQUESTED,
+                                                  "cancel_reason_no_longer_needed", "", units, refund, NOW - DAY,
+                                                  NOW + DAY))
+    view = order.view()
+    buyer, seller = view.action(ActionKind.CHANGE_ADDRESS), view.action(ActionKind.UPDATE_ADDRESS)
+    assert (buyer.available, buyer.unavailable, buyer.alternative) == (
+        False, Unavailable.CANCELLATION_PENDING, ActionKind.CONTACT_SELLER)
+    assert buyer.message == "Your cancellation request is with the seller: the address can't change while they decide."
+    assert (seller.available, seller.unavailable, seller.alternative) == (
+        False, Unavailable.CANCELLATION_PENDING, ActionKind.RESPOND_TO_CANCELLATION)
+    assert [e.code for e in plan_address(view, ADDRESS)] == [UserErrorCode.NOT_AVAILABLE]
+    # Once the seller declines, the address can change again.
+    order.cancellations[0] = replace(order.cancellations[0], status=CancellationStatus.DECLINED)
+    assert order.view().action(ActionKind.CHANGE_ADDRESS).available
+
+
+def test_a_pending_cancellation_of_some_items_leaves_the_address_open_for_the_rest() -> None:
+    order = OrderBuilder(Market.US, status="AWAITING_SHIPMENT", ship_by=NOW + DAY)
+    kept, asked = order.unit(), order.unit()
+    order.package(kept, asked, fulfilment=FulfilmentStatus.TO_FULFILL)
+    order.cancellations.append(CancellationRecord("cxl-1", "ord-1", Actor.BUYER, CancellationStatus.REQUESTED,
+                                                  "cancel_reason_no_longer_needed", "", (asked,),
+                                                  Money(Decimal("10.00"), "USD"), NOW - DAY, NOW + DAY))
+    assert order.view().action(ActionKind.CHANGE_ADDRESS).available
+
+
+# -- reporting late needs a parcel on its way -------------------------------------------------------
+
+def test_only_a_shipped_parcel_can_be_reported_late_and_an_unshipped_one_points_at_the_seller() -> None:
+    order = OrderBuilder(Market.US, status="PARTIALLY_SHIPPING", promised_by=NOW - 2 * DAY)
+    shipped = order.package(order.unit(), track=tracking(T.IN_TRANSIT, "InTransit_002", journey(
+        (T.IN_TRANSIT, "InTransit_002"), start=NOW - DAY)))
+    waiting = order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    view = order.view()
+    late = view.action(ActionKind.REPORT_LATE)
+    assert late.available and late.package_ids == (shipped,)
+    alerts = {a.package_id: a for a in view.alerts}
+    assert alerts[shipped].suggestion is Suggestion.REPORT_LATE
+    assert (alerts[waiting].kind, alerts[waiting].suggestion) == (AlertKind.LATE_DELIVERY, Suggestion.CONTACT_SELLER)
+    assert alerts[waiting].next_step == "It hasn't shipped yet: ask the seller when it will."
+    refused = plan_package_refund(view, ActionKind.REPORT_LATE, waiting, None)
+    assert isinstance(refused, list) and [e.code for e in refused] == [UserErrorCode.PACKAGE_NOT_ELIGIBLE]
+    whole = plan_package_refund(view, ActionKind.REPORT_LATE, None, None)
+    assert isinstance(whole, ReturnPlan)
+    assert {u for part in whole.parts for u in part.unit_ids} == set(order.packages[0].unit_ids)
+
+
+def test_nothing_shipped_cannot_be_reported_late_even_past_the_promise() -> None:
+    order = OrderBuilder(Market.UK, status="AWAITING_SHIPMENT", promised_by=NOW - 2 * DAY)
+    order.package(order.unit(), fulfilment=FulfilmentStatus.TO_FULFILL)
+    view = order.view()
+    late = view.action(ActionKind.REPORT_LATE)
+    assert (late.available, late.unavailable) == (False, Unavailable.NOT_SHIPPED)
+    assert late.message == "It hasn't shipped yet: a late delivery can be reported once it's on its way."
+    (alert,) = view.alerts
+    assert alert.suggestion is Suggestion.CONTACT_SELLER
+
+
+# -- adding items to a return takes that return's resolution ------------------------------------------
+
+def _with_open_return(*kinds: tuple[ReturnReason, ReturnKind]) -> tuple[OrderBuilder, str]:
+    order = OrderBuilder(Market.US)
+    units = [order.unit() for _ in range(len(kinds) + 1)]
+    order.package(*units, track=delivered(NOW - 2 * DAY))
+    for unit, (reason, kind) in zip(units, kinds, strict=False):
+        order.return_record(unit, reason=reason, kind=kind)
+    return order, units[-1]
+
+
+def _reasons(view: OrderView, kind: ActionKind, unit: str) -> dict[ReturnReason, tuple[ReturnKind, ...]]:
+    item = next(i for i in view.action(kind).items if unit in i.unit_ids)
+    return {o.rule.reason: o.resolutions for o in item.reasons}
+
+
+def test_items_added_to_a_return_and_refund_are_offered_only_reasons_it_can_take() -> None:
+    order, extra = _with_open_return((ReturnReason.DAMAGED, ReturnKind.RETURN_AND_REFUND))
+    view = order.view()
+    alone, joining = _reasons(view, ActionKind.REQUEST_RETURN, extra), _reasons(view, ActionKind.ADD_ITEMS_TO_RETURN,
+                                                                                  extra)
+    assert alone[ReturnReason.MISSING_ITEM] == (ReturnKind.REFUND_ONLY,)
+    assert ReturnReason.MISSING_ITEM not in joining, "nothing to send back cannot travel in the parcel"
+    assert set(joining) == set(alone) - {ReturnReason.MISSING_ITEM}
+    assert set(joining.values()) == {(ReturnKind.RETURN_AND_REFUND,)}
+    item_id = next(i.item.id for i in view.action(ActionKind.ADD_ITEMS_TO_RETURN).items)
+    (group,) = view.returns
+    refused = plan_return(view, [RequestedItem(item_id, 1, ReturnReason.MISSING_ITEM)], ReturnKind.RETURN_AND_REFUND,
+                          add_to=group.id)
+    assert isinstance(refused, list) and [e.code for e in refused] == [UserErrorCode.REASON_NOT_ALLOWED]
+    assert refused[0].message == "That reason can't join this return: request a separate return for this item."
+    accepted = plan_return(view, [RequestedItem(item_id, 1, ReturnReason.DEFECTIVE)], ReturnKind.REPLACEMENT,
+                           add_to=group.id)
+    assert isinstance(accepted, ReturnPlan) and accepted.kind is ReturnKind.RETURN_AND_REFUND
+
+
+def test_items_added_to_a_refund_only_request_are_offered_only_reasons_with_nothing_to_send_back() -> None:
+    order, extra = _with_open_return((ReturnReason.MISSING_ITEM, ReturnKind.REFUND_ONLY))
+    view = order.view()
+    joining = _reasons(view, ActionKind.ADD_ITEMS_TO_RETURN, extra)
+    assert joining == {ReturnReason.MISSING_ITEM: (ReturnKind.REFUND_ONLY,)}
+
+
+def test_with_two_open_returns_each_reason_lists_the_resolutions_of_the_returns_it_can_join() -> None:
+    order, extra = _with_open_return((ReturnReason.DAMAGED, ReturnKind.RETURN_AND_REFUND),
+                                     (ReturnReason.MISSING_ITEM, ReturnKind.REFUND_ONLY))
+    view = order.view()
+    joining = _reasons(view, ActionKind.ADD_ITEMS_TO_RETURN, extra)
+    assert joining[ReturnReason.MISSING_ITEM] == (ReturnKind.REFUND_ONLY,)
+    assert joining[ReturnReason.DAMAGED] == (ReturnKind.RETURN_AND_REFUND,)
+    groups = {g.kind: g.id for g in view.returns}
+    item_id = next(i.item.id for i in view.action(ActionKind.ADD_ITEMS_TO_RETURN).items)
+    wrong = plan_return(view, [RequestedItem(item_id, 1, ReturnReason.DAMAGED)], ReturnKind.RETURN_AND_REFUND,
+                        add_to=groups[ReturnKind.REFUND_ONLY])
+    assert isinstance(wrong, list) and [e.code for e in wrong] == [UserErrorCode.RESOLUTION_NOT_ALLOWED]
+    right = plan_return(view, [RequestedItem(item_id, 1, ReturnReason.DAMAGED)], ReturnKind.RETURN_AND_REFUND,
+                        add_to=groups[ReturnKind.RETURN_AND_REFUND])
+    assert isinstance(right, ReturnPlan)

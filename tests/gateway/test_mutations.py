@@ -10,6 +10,7 @@ REQUEST_IN_PROGRESS within the request's deadline, and a key reused for another 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pytest
 from gateway.auth import Role
 from gateway.idempotency import Claimed, InProgress, MemoryIdempotencyStore, Replay
 from gateway.stores import RedisIdempotencyStore, connect
+from mocks import aftersales_service, orders_service
 from tests.gateway.test_invariants import assert_alert_suggestions_are_available
 from tests.harness import ALICE, BOB, OLIVIA, Gateway, running_gateway
 from tests.redis_server import redis_server
@@ -459,8 +461,9 @@ REFUSALS = [
             _items({"index": 1, "reason": "NO_LONGER_NEEDED"}, to_return="first"), "REASON_NOT_ALLOWED",
             setup=(("requestReturn", {"items": [{"lineItemId": "ord-us-delivered-final-sale-l1",
                                                  "reason": "DAMAGED"}]}),)),
+    # An item missing from the parcel has nothing to send back: it cannot join a return-and-refund.
     Refusal("addItemsToReturn", IN_PROGRESS, _items({**L3, "reason": "MISSING_ITEM"}, to_return="first"),
-            "RESOLUTION_NOT_ALLOWED"),
+            "REASON_NOT_ALLOWED", message="can't join this return"),
     Refusal("addItemsToReturn", IN_PROGRESS, _items({**L3, "reason": "DAMAGED", "note": LONG}, to_return="first"),
             "NOTE_TOO_LONG"),
     # cancelReturn
@@ -476,9 +479,14 @@ REFUSALS = [
     Refusal("reportLate", "ord-us-in-transit", _fixed(), "NOT_AVAILABLE", message="It isn't late."),
     Refusal("reportLate", "ord-us-late", _fixed(packageId="pkg-nope"), "PACKAGE_NOT_FOUND"),
     Refusal("reportLate", "ord-us-late", _fixed(note=LONG), "NOTE_TOO_LONG"),
+    # The late reason needs a parcel that has shipped (the after-sales service refuses it before).
+    Refusal("reportLate", "ord-us-awaiting-shipment", _fixed(), "NOT_AVAILABLE", message="hasn't shipped yet"),
     # cancelOrder
     Refusal("cancelOrder", "ord-us-in-transit", _fixed(reason="NO_LONGER_NEEDED"), "NOT_AVAILABLE",
             message="return it once it's delivered"),
+    # The platform cancels an item that failed authentication itself: there is nothing to ask the seller.
+    Refusal("cancelOrder", "ord-us-luxury-authentication-failed", _fixed(reason="NO_LONGER_NEEDED"), "NOT_AVAILABLE",
+            message="failed authentication"),
     # cancelItems (ITEM_NOT_ELIGIBLE: no catalogue order can reach it; see test_domain_rules)
     Refusal("cancelItems", "ord-us-in-transit", _items({"index": 0, "quantity": 1}, reason="NO_LONGER_NEEDED"),
             "NOT_AVAILABLE"),
@@ -493,6 +501,12 @@ REFUSALS = [
             "INVALID_QUANTITY", AS_OLIVIA),
     # changeShippingAddress / updateShippingAddress
     Refusal("changeShippingAddress", "ord-us-label-created", _fixed(address=US_ADDRESS), "NOT_AVAILABLE"),
+    Refusal("changeShippingAddress", "ord-us-cancel-requested", _fixed(address=US_ADDRESS), "NOT_AVAILABLE",
+            message="cancellation request is with the seller"),
+    Refusal("changeShippingAddress", "ord-us-luxury-authentication-failed", _fixed(address=US_ADDRESS),
+            "NOT_AVAILABLE", message="failed authentication"),
+    Refusal("updateShippingAddress", "ord-us-cancel-requested", _fixed(address=US_ADDRESS), "NOT_AVAILABLE",
+            HEARTH, message="answer that request first"),
     Refusal("changeShippingAddress", "ord-us-on-hold", _fixed(address={**US_ADDRESS, "postalCode": "ABC"}),
             "INVALID_ADDRESS", message="5-digit ZIP code"),
     Refusal("updateShippingAddress", "ord-us-label-created", _fixed(address=US_ADDRESS), "NOT_AVAILABLE",
@@ -595,6 +609,54 @@ async def test_two_different_requests_racing_leave_one_write_and_a_typed_refusal
     assert "refresh it" in refused["userErrors"][0]["message"] or "already in another request" in \
         refused["userErrors"][0]["message"]
     assert (await _writes(mocks))[case.route] == 2, "both reached the upstream, which refused the second"
+
+
+def _ship_in_the_mocks(mocks: MockUpstreams, order_id: str) -> None:
+    """The seller creates the order's labels: the order service and the after-sales service now both have it
+    shipped (AWAITING_COLLECTION), as the real ones would a moment after the seller acts."""
+    orders = mocks.servers["orders"].app[orders_service.STATE].state
+    order = orders.orders[order_id]
+    order["status"] = "AWAITING_COLLECTION"
+    for line in order["line_items"]:
+        line.update(display_status="AWAITING_COLLECTION", package_status="PROCESSING")
+    for package in order["packages"]:
+        package.update(status="PROCESSING", create_time=int(TEST_NOW.timestamp()))
+    aftersales = mocks.servers["aftersales"].app[aftersales_service.STATE].state
+    facts = copy.deepcopy(aftersales.facts[order_id])  # the world's own copy stays as built
+    for line in facts["lines"].values():
+        line["stage"] = "AWAITING_COLLECTION"
+    aftersales.facts = {**aftersales.facts, order_id: facts}
+
+
+async def test_an_order_that_ships_between_the_check_and_the_write_is_a_typed_refusal(
+        mocks: MockUpstreams, gateway: Gateway) -> None:
+    order_id = "ord-us-awaiting-shipment"
+    assert _action(await _order(gateway, order_id), "CANCEL_ORDER")["available"] is True
+    request = {"orderId": order_id, "idempotencyKey": "ships-meanwhile-1", "reason": "NO_LONGER_NEEDED"}
+    await mocks.fault("aftersales", route="cancellations.create", latency_ms=500, times=1)
+    attempt = asyncio.create_task(_mutate(gateway, "cancelOrder", request))
+
+    async def write_arrived() -> None:
+        # The mock counts a request before it applies the injected latency: the gateway has checked the
+        # order and its write is on the wire, not yet handled.
+        while not (await mocks.counters("aftersales")).get("cancellations.create"):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(write_arrived(), timeout=5)
+    _ship_in_the_mocks(mocks, order_id)
+    payload = await attempt
+    # The after-sales service answered 409 NOT_ELIGIBLE (a labelled line cannot be cancelled): a refusal
+    # as data, with the order read again, not an upstream error.
+    assert _codes(payload) == ["NOT_AVAILABLE"]
+    assert "refresh it" in payload["userErrors"][0]["message"]
+    assert payload["cancellation"] is None
+    after = payload["order"]
+    assert [p["status"] for p in after["packages"]] == ["LABEL_CREATED"]
+    assert (after["cancellations"], _action(after, "CANCEL_ORDER")["unavailableReason"]) == ([], "ALREADY_SHIPPED")
+    assert await _writes(mocks) == {"cancellations.create": 1}
+    again = await _mutate(gateway, "cancelOrder", request)
+    assert (_codes(again), again["replayed"]) == (["NOT_AVAILABLE"], True)
+    assert await _writes(mocks) == {"cancellations.create": 1}, "the refusal is replayed, not retried upstream"
 
 
 # -- what the shopper is told next ---------------------------------------------------------------------

@@ -98,7 +98,13 @@ def _return_attempts(order: dict[str, Any], action: dict[str, Any]) -> Iterator[
 
 def _add_items_attempts(order: dict[str, Any], action: dict[str, Any]) -> Iterator[Attempt]:
     listed = _listed(action)
-    # An added item joins the return's parcel, so the return's own resolution must suit its reason.
+    # An added item joins the return's parcel and takes its resolution: the action lists only reasons some
+    # open return can take, each with exactly those returns' resolutions (so nothing listed is refused).
+    open_kinds = {r["kind"] for r in order["returns"] if r["id"] in action["returnIds"]}
+    for item in listed.values():
+        assert item["reasons"], (order["id"], item)
+        for option in item["reasons"]:
+            assert option["resolutions"] and set(option["resolutions"]) <= open_kinds, (order["id"], option)
     for ret in order["returns"] or [{"id": "cmb-none", "kind": "RETURN_AND_REFUND"}]:
         open_ = ret["id"] in action["returnIds"]
         for line in order["lineItems"]:

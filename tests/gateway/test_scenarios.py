@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from gateway.auth import Role
 from mocks.catalog import SCENARIOS
 from tests.harness import Gateway, running_gateway
 from tests.upstreams import TEST_NOW, MockUpstreams, running_mocks
@@ -201,11 +202,11 @@ ALERTS = [
     ("ord-uk-weather-delay", "WEATHER_DELAY", "WARNING", "WAIT", "DELAYED", "Delayed, now arriving Mon 23 Nov"),
     ("ord-us-holiday-delay", "HOLIDAY_VOLUME", "INFO", "WAIT", "DELAYED", "Delayed, now arriving Wed, Nov 25"),
     ("ord-uk-holiday-delay", "HOLIDAY_VOLUME", "INFO", "WAIT", "DELAYED", "Delayed, now arriving Wed 25 Nov"),
-    # No scan for six days: the label falls back to the carrier's (unrevised) estimate.
+    # No scan for six days: the carrier's old estimate is not a date to give; the label says what is known.
     ("ord-us-tracking-stalled", "TRACKING_STALLED", "WARNING", "CONTACT_SUPPORT", "DELAYED",
-     "Delayed, now arriving Sat, Nov 21"),
+     "No tracking updates since Sat, Nov 14"),
     ("ord-uk-tracking-stalled", "TRACKING_STALLED", "WARNING", "CONTACT_SUPPORT", "DELAYED",
-     "Delayed, now arriving Sat 21 Nov"),
+     "No tracking updates since Sat 14 Nov"),
     ("ord-uk-customs-hold", "CUSTOMS_HOLD", "WARNING", "WAIT", "DELAYED", "Held at customs"),
     ("ord-uk-duties-due", "DUTIES_DUE", "ACTION_REQUIRED", "TRACK_WITH_CARRIER", "DELIVERY_ISSUE",
      "Import charges to pay"),
@@ -233,11 +234,11 @@ ALERTS = [
      "Reported not received"),
     ("ord-uk-not-received", "DELIVERED_NOT_RECEIVED", "INFO", "VIEW_RETURN", "RETURN_IN_PROGRESS",
      "Reported not received"),
-    # Authentication runs before shipping: the delay label falls back to the estimate from the planned ship date.
+    # Authentication runs before shipping: until it is approved there is no date to give, only the delay.
     ("ord-us-luxury-authentication-overdue", "AUTHENTICATION_DELAY", "WARNING", "WAIT", "DELAYED",
-     "Delayed, now arriving Thu, Nov 26"),
+     "Authentication is taking longer than expected"),
     ("ord-uk-luxury-authentication-overdue", "AUTHENTICATION_DELAY", "WARNING", "WAIT", "DELAYED",
-     "Delayed, now arriving Tue 24 Nov"),
+     "Authentication is taking longer than expected"),
     ("ord-us-luxury-authentication-failed", "AUTHENTICATION_FAILED", "WARNING", "CONTACT_SUPPORT", "DELIVERY_ISSUE",
      "Item failed authentication"),
     ("ord-uk-luxury-authentication-failed", "AUTHENTICATION_FAILED", "WARNING", "CONTACT_SUPPORT", "DELIVERY_ISSUE",
@@ -364,6 +365,26 @@ async def test_a_parcel_not_scanned_for_days_says_since_when(gw: Gateway, order_
     assert (package["status"], _steps(package["tracker"])["IN_TRANSIT"]) == ("IN_TRANSIT", "CURRENT")
 
 
+@pytest.mark.parametrize(("order_id", "since"), [
+    ("ord-us-tracking-stalled", "Sat, Nov 14"), ("ord-uk-tracking-stalled", "Sat 14 Nov"),
+])
+async def test_a_stalled_parcel_gives_no_date_anywhere_on_the_page(gw: Gateway, order_id: str, since: str) -> None:
+    order = await _order(gw, order_id, """statusLabel tracker { headline } alerts { title cause }
+        packages { eta { latest } tracker { kind state description } }
+        afterSalesActions { kind message }""")
+    # The carrier's estimate (tomorrow) was made before it stopped scanning: the label, the package and
+    # its tracker say what is known (the last scan) rather than a date nobody can stand behind.
+    [alert], [package] = order["alerts"], order["packages"]
+    assert order["statusLabel"] == f"No tracking updates since {since}"
+    assert alert["title"] == "No tracking updates" and since in alert["cause"]
+    assert package["eta"] is None
+    steps = {s["kind"]: s for s in package["tracker"]}
+    assert since in steps["IN_TRANSIT"]["description"] and steps["IN_TRANSIT"]["state"] == "CURRENT"
+    assert steps["DELIVERED"]["description"] == "Delivery date to be confirmed."
+    assert order["tracker"]["headline"] == "Shipped"
+    assert _action(order, "REQUEST_RETURN")["message"] == "You can return items once they're delivered."
+
+
 async def test_import_charges_due_point_at_the_carriers_page_to_pay_them(gw: Gateway) -> None:
     order = await _order(gw, "ord-uk-duties-due", """totals { subtotal { amount } }
         alerts { cause nextStep since } packages { carrier { name } trackingUrl tracker { kind state } }""")
@@ -398,6 +419,63 @@ async def test_an_authentication_past_its_deadline_or_rejected_is_explained(gw: 
     else:
         assert alert["since"] is None
     assert ("canceled" if "-us-" in order_id else "cancelled") in alert["nextStep"]
+
+
+@pytest.mark.parametrize("order_id", ["ord-us-luxury-authentication-overdue", "ord-uk-luxury-authentication-overdue"])
+async def test_an_overdue_authentication_gives_no_date_and_the_page_agrees(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """displayStatus statusLabel tracker { headline } alerts { title }
+        packages { eta { latest } tracker { kind state description } }""")
+    [alert], [package] = order["alerts"], order["packages"]
+    assert (order["displayStatus"], order["statusLabel"]) == ("DELAYED", alert["title"])
+    assert package["eta"] is None, "it cannot ship before it is approved, so no arrival date can be promised"
+    steps = {s["kind"]: s for s in package["tracker"]}
+    assert steps["AUTHENTICATING"]["state"] == "CURRENT"
+    assert steps["AUTHENTICATING"]["description"] == \
+        "Entrupy is still checking the item: it's taking longer than expected."
+    assert steps["DELIVERED"]["description"] == "Delivery date to be confirmed."
+    assert order["tracker"]["headline"] == "Preparing your order"
+
+
+@pytest.mark.parametrize(("order_id", "word"), [
+    ("ord-us-luxury-authentication-failed", "canceled"), ("ord-uk-luxury-authentication-failed", "cancelled"),
+])
+async def test_an_item_that_failed_authentication_offers_nothing_the_platform_does_itself(
+        gw: Gateway, order_id: str, word: str) -> None:
+    order = await _order(gw, order_id, """packages { eta { latest } tracker { kind description } }
+        afterSalesActions { kind available unavailableReason message requiresApproval }""")
+    # The platform cancels and refunds it (DOMAIN 1.6, TTS-COA): no request to the seller, no new address,
+    # no late report, and no arrival date for an item that will not ship.
+    for kind in ("CANCEL_ORDER", "CANCEL_ITEMS", "CHANGE_ADDRESS", "REPORT_LATE"):
+        action = _action(order, kind)
+        assert (action["available"], action["unavailableReason"]) == (False, "AUTHENTICATION_FAILED"), kind
+        assert action["message"] == (f"The item failed authentication, so it won't ship: the order will be {word} "
+                                     "and fully refunded automatically."), kind
+    [package] = order["packages"]
+    assert package["eta"] is None
+    assert package["tracker"][-1] == {"kind": "DELIVERED", "description": "It won't be delivered."}
+
+
+@pytest.mark.parametrize("order_id", [
+    "ord-us-returning-to-sender", "ord-uk-returning-to-sender", "ord-us-returned-to-sender", "ord-uk-lost",
+    "ord-us-damaged",
+])
+async def test_a_parcel_that_will_not_arrive_has_no_arrival_date(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, """statusLabel packages { status eta { latest } tracker { kind description } }
+        afterSalesActions { kind message }""")
+    [package] = order["packages"]
+    assert package["eta"] is None, package["status"]
+    assert package["tracker"][-1] == {"kind": "DELIVERED", "description": "It won't be delivered."}
+    assert "arriving" not in order["statusLabel"].lower()
+    assert "expected" not in _action(order, "REQUEST_RETURN")["message"]
+
+
+@pytest.mark.parametrize("order_id", ["ord-us-on-hold", "ord-uk-awaiting-shipment", "ord-us-cancel-requested",
+                                      "ord-us-luxury-authenticating"])
+async def test_nothing_unshipped_can_be_reported_late(gw: Gateway, order_id: str) -> None:
+    order = await _order(gw, order_id, "afterSalesActions { kind available unavailableReason message }")
+    late = _action(order, "REPORT_LATE")
+    assert (late["available"], late["unavailableReason"]) == (False, "NOT_SHIPPED")
+    assert late["message"] == "It hasn't shipped yet: a late delivery can be reported once it's on its way."
 
 
 async def test_a_late_order_can_be_reported_late_and_an_on_time_one_cannot(gw: Gateway) -> None:
@@ -484,13 +562,30 @@ async def test_a_pending_cancellation_request_blocks_another(gw: Gateway) -> Non
     assert _action(order, "CANCEL_ORDER")["unavailableReason"] == "CANCELLATION_PENDING"
 
 
+async def test_while_the_whole_order_is_being_cancelled_its_address_cannot_change(gw: Gateway) -> None:
+    fields = "afterSalesActions { kind available unavailableReason alternative message }"
+    buyer = await _order(gw, "ord-us-cancel-requested", fields)
+    change = _action(buyer, "CHANGE_ADDRESS")
+    assert (change["available"], change["unavailableReason"], change["alternative"]) == (
+        False, "CANCELLATION_PENDING", "CONTACT_SELLER")
+    assert change["message"] == \
+        "Your cancellation request is with the seller: the address can't change while they decide."
+    body = await gw.query('query { order(id: "ord-us-cancel-requested") { ' + fields + " } }",
+                          as_="seller-hearth", role=Role.SELLER, shop_id="shop-us-hearth-home")
+    update = _action(body["data"]["order"], "UPDATE_ADDRESS")
+    assert (update["available"], update["unavailableReason"], update["alternative"]) == (
+        False, "CANCELLATION_PENDING", "RESPOND_TO_CANCELLATION")
+    assert _action(body["data"]["order"], "RESPOND_TO_CANCELLATION")["available"] is True
+
+
 # -- returns in progress ---------------------------------------------------------------------------
 
 RETURN_FIELDS = """displayStatus statusLabel lineItems { id }
-  returns { id status statusLabel
+  returns { id kind status statusLabel
     lines { lineItem { id } quantity reason reasonLabel status }
     steps { kind state time } instructions { step title detail deadline } }
-  afterSalesActions { kind available unavailableReason returnIds items { lineItem { id } } }"""
+  afterSalesActions { kind available unavailableReason returnIds
+    items { lineItem { id } reasons { code resolutions } } }"""
 
 
 @pytest.mark.parametrize(("order_id", "reasons"), [
@@ -522,6 +617,13 @@ async def test_a_return_in_progress_has_a_reason_per_line_its_steps_and_instruct
     add = _action(order, "ADD_ITEMS_TO_RETURN")
     assert add["available"] is True and add["returnIds"] == [ret["id"]]
     assert {i["lineItem"]["id"] for i in add["items"]} == {i["id"] for i in order["lineItems"]} - returned
+    # The added item travels in this return-and-refund parcel: only reasons that can go back with it, each
+    # resolved the return's way. A missing item (nothing to send back) needs a request of its own.
+    [alone] = _action(order, "REQUEST_RETURN")["items"]
+    [joining] = add["items"]
+    assert "MISSING_ITEM" in {r["code"] for r in alone["reasons"]}
+    assert {r["code"] for r in joining["reasons"]} == {r["code"] for r in alone["reasons"]} - {"MISSING_ITEM"}
+    assert {tuple(r["resolutions"]) for r in joining["reasons"]} == {(ret["kind"],)}
     assert _action(order, "CANCEL_RETURN")["available"] is True
 
 

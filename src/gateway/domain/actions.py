@@ -6,16 +6,23 @@ exactly when the matching action is available for the items and reasons asked fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from gateway.domain.items import LineItem
 from gateway.domain.model import CancellationStatus, ProductTag, ReturnKind, ReturnStatus, Unit
-from gateway.domain.packages import ENDED_UNDELIVERED, PackageStatus, PackageView, promised_date
-from gateway.domain.policy import ReasonCategory, ReasonRule, ReturnReason, WindowStart, offered_reasons
-from gateway.domain.returns import FINISHED_STATUSES, ships_free
+from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, promised_date
+from gateway.domain.policy import (
+    MarketPolicy,
+    ReasonCategory,
+    ReasonRule,
+    ReturnReason,
+    WindowStart,
+    offered_reasons,
+)
+from gateway.domain.returns import FINISHED_STATUSES, ReturnGroup, ships_free
 
 if TYPE_CHECKING:
     from gateway.domain.view import OrderView
@@ -58,6 +65,8 @@ class Unavailable(Enum):
     ALREADY_REPORTED = "ALREADY_REPORTED"
     NOT_PAID = "NOT_PAID"
     NOTHING_PENDING = "NOTHING_PENDING"
+    AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
+    NOT_SHIPPED = "NOT_SHIPPED"
 
 
 LABELS = {
@@ -77,6 +86,19 @@ class ReasonOption:
     rule: ReasonRule
     deadline: datetime
     basis: str
+    resolutions: tuple[ReturnKind, ...]  # what may be asked for with it, here
+
+
+def resolutions_for(rule: ReasonRule) -> tuple[ReturnKind, ...]:
+    """What a shopper may ask for, given why: change of mind is a return; faults may be replaced;
+    an item missing from the parcel has nothing to send back."""
+    if rule.reason is ReturnReason.MISSING_ITEM:
+        return (ReturnKind.REFUND_ONLY,)
+    if rule.category is ReasonCategory.CHANGE_OF_MIND:
+        return (ReturnKind.RETURN_AND_REFUND,)
+    if rule.category is ReasonCategory.FAULTY:
+        return (ReturnKind.RETURN_AND_REFUND, ReturnKind.REPLACEMENT)
+    return (ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +193,7 @@ def return_eligibility(view: OrderView) -> dict[str, UnitEligibility]:
                 if deadline is None:
                     continue
                 if now <= deadline:
-                    options.append(ReasonOption(rule, deadline, basis))
+                    options.append(ReasonOption(rule, deadline, basis, resolutions_for(rule)))
                 elif closed is None or deadline > closed:
                     closed = deadline
             result[unit.id] = UnitEligibility(unit, p, tuple(options), closed, excluded)
@@ -240,24 +262,39 @@ def _request_return(view: OrderView, eligible: dict[str, UnitEligibility], items
     return _no(kind, Unavailable.NOT_RETURNABLE, "These items can't be returned.")
 
 
-def _open_groups(view: OrderView) -> list[str]:
-    return [g.id for g in view.returns if g.open and ReturnReason.NOT_RECEIVED not in g.reasons
+def _open_groups(view: OrderView) -> list[ReturnGroup]:
+    return [g for g in view.returns if g.open and ReturnReason.NOT_RECEIVED not in g.reasons
             and ReturnReason.LATE not in g.reasons]
+
+
+def _joining(items: tuple[ActionItem, ...], kinds: set[ReturnKind]) -> tuple[ActionItem, ...]:
+    """The items and reasons that can join a return resolved as one of ``kinds``: an added item takes its
+    return's resolution, so a reason that cannot be resolved that way (a missing item in a parcel going
+    back) is not offered, and each reason keeps only the resolutions it can join."""
+    joining = []
+    for item in items:
+        reasons = tuple(replace(o, resolutions=tuple(k for k in o.resolutions if k in kinds))
+                        for o in item.reasons if kinds.intersection(o.resolutions))
+        if reasons:
+            joining.append(replace(item, reasons=reasons, deadline=max(o.deadline for o in reasons)))
+    return tuple(joining)
 
 
 def _add_items(view: OrderView, items: tuple[ActionItem, ...]) -> Action:
     kind = ActionKind.ADD_ITEMS_TO_RETURN
     if not view.returns:
         return _no(kind, Unavailable.NO_RETURN, "There is no return to add items to.")
-    open_ids = _open_groups(view)
-    if not open_ids:
+    groups = _open_groups(view)
+    if not groups:
         return _no(kind, Unavailable.RETURN_ALREADY_SHIPPED,
                    "Items can only be added before the return is sent back.",
                    return_ids=tuple(g.id for g in view.returns))
-    if not items:
-        return _no(kind, Unavailable.NOTHING_TO_ADD, "No other items can be returned.", return_ids=tuple(open_ids))
+    open_ids = tuple(g.id for g in groups)
+    joining = _joining(items, {g.kind for g in groups})
+    if not joining:
+        return _no(kind, Unavailable.NOTHING_TO_ADD, "No other items can be returned.", return_ids=open_ids)
     return _ok(kind, "Add more items to the same parcel, each with its own reason.",
-               deadline=max(i.deadline for i in items if i.deadline), items=items, return_ids=tuple(open_ids))
+               deadline=max(i.deadline for i in joining if i.deadline), items=joining, return_ids=open_ids)
 
 
 def _cancel_return(view: OrderView) -> Action:
@@ -288,11 +325,46 @@ def _pending_cancellation_units(view: OrderView) -> set[str]:
     return {u for c in after_sales.cancellations if c.status is CancellationStatus.REQUESTED for u in c.unit_ids}
 
 
+def _failed_authentication_units(view: OrderView) -> set[str]:
+    return {u.id for p in view.packages if p.failed_authentication for u in p.units}
+
+
+def _waiting_to_ship(view: OrderView) -> set[str]:
+    shipped = {u.id for p in view.packages if p.shipped for u in p.units}
+    return {u.id for u in view.live_units if u.id not in shipped}
+
+
 def unshipped_units(view: OrderView) -> list[Unit]:
     """Live units not yet handed to a carrier (and not already being cancelled)."""
-    shipped = {u.id for p in view.packages if p.shipped for u in p.units}
-    pending = _pending_cancellation_units(view)
-    return [u for u in view.live_units if u.id not in shipped and u.id not in pending]
+    waiting = _waiting_to_ship(view)
+    taken = _pending_cancellation_units(view) | _failed_authentication_units(view)
+    return [u for u in view.live_units if u.id in waiting and u.id not in taken]
+
+
+def _being_cancelled(view: OrderView, unit_ids: set[str]) -> Unavailable | None:
+    """Whether every one of ``unit_ids`` is already on its way out of the order: its item failed
+    authentication, which the platform answers by cancelling and refunding it (DOMAIN 1.6, TTS-COA), or
+    the buyer's cancellation request is waiting for the seller (DOMAIN 1.4)."""
+    failed = _failed_authentication_units(view)
+    if unit_ids <= failed:
+        return Unavailable.AUTHENTICATION_FAILED
+    if unit_ids <= failed | _pending_cancellation_units(view):
+        return Unavailable.CANCELLATION_PENDING
+    return None
+
+
+def _failed_authentication(market: MarketPolicy) -> str:
+    return (f"The item failed authentication, so it won't ship: the order will be {market.word('cancelled')} "
+            "and fully refunded automatically.")
+
+
+def _cancel_blocked(view: OrderView, kind: ActionKind, unit_ids: set[str]) -> Action | None:
+    why = _being_cancelled(view, unit_ids)
+    if why is Unavailable.AUTHENTICATION_FAILED:
+        return _no(kind, why, _failed_authentication(view.market))
+    if why is Unavailable.CANCELLATION_PENDING:
+        return _no(kind, why, "Your cancellation request is with the seller.")
+    return None
 
 
 def _cancellation_terms(view: OrderView) -> tuple[bool, datetime | None, str]:
@@ -319,8 +391,9 @@ def _cancel_order(view: OrderView) -> Action:
     kind, market = ActionKind.CANCEL_ORDER, view.market
     if view.cancelled:
         return _no(kind, Unavailable.ORDER_CANCELLED, f"The order is already {market.word('cancelled')}.")
-    if _pending_cancellation_units(view) >= {u.id for u in view.live_units}:
-        return _no(kind, Unavailable.CANCELLATION_PENDING, "Your cancellation request is with the seller.")
+    blocked = _cancel_blocked(view, kind, {u.id for u in view.live_units})
+    if blocked is not None:
+        return blocked
     if any(p.shipped for p in view.packages):
         some_left = bool(unshipped_units(view))
         return _no(kind, Unavailable.ALREADY_SHIPPED,
@@ -345,8 +418,10 @@ def _cancel_items(view: OrderView) -> Action:
         return _no(kind, Unavailable.ORDER_CANCELLED, f"The order is already {market.word('cancelled')}.")
     units = unshipped_units(view)
     if not units:
-        if _pending_cancellation_units(view):
-            return _no(kind, Unavailable.CANCELLATION_PENDING, "Your cancellation request is with the seller.")
+        waiting = _waiting_to_ship(view)
+        blocked = _cancel_blocked(view, kind, waiting) if waiting else None
+        if blocked is not None:
+            return blocked
         return _no(kind, Unavailable.ALREADY_SHIPPED, "Everything has shipped: return items once delivered.",
                    alternative=ActionKind.REQUEST_RETURN)
     if len(units) < 2:
@@ -362,6 +437,18 @@ def _change_address(view: OrderView, kind: ActionKind = ActionKind.CHANGE_ADDRES
     market = view.market
     if view.cancelled:
         return _no(kind, Unavailable.ORDER_CANCELLED, f"The order was {market.word('cancelled')}.")
+    # An order on its way out has nowhere to go: the platform cancels an item that failed authentication,
+    # and while the buyer's cancellation request is pending the seller answers that first (a seller
+    # declining it can then change the address: "unable to change address" is one of their reasons).
+    why = _being_cancelled(view, {u.id for u in view.live_units})
+    if why is Unavailable.AUTHENTICATION_FAILED:
+        return _no(kind, why, _failed_authentication(market))
+    if why is Unavailable.CANCELLATION_PENDING:
+        if kind is ActionKind.UPDATE_ADDRESS:
+            return _no(kind, why, "The buyer asked to cancel: answer that request first.",
+                       alternative=ActionKind.RESPOND_TO_CANCELLATION)
+        return _no(kind, why, "Your cancellation request is with the seller: the address can't change while "
+                   "they decide.", alternative=ActionKind.CONTACT_SELLER)
     shipped = [p for p in view.packages if p.shipped]
     if shipped:
         return _no(kind, Unavailable.ALREADY_SHIPPED,
@@ -403,9 +490,15 @@ def _report_late(view: OrderView) -> Action:
     kind, market = ActionKind.REPORT_LATE, view.market
     if view.cancelled:
         return _no(kind, Unavailable.ORDER_CANCELLED, f"The order was {market.word('cancelled')}.")
-    waiting = [p for p in view.packages if not p.delivered and p.status not in ENDED_UNDELIVERED
-               and p.status is not PackageStatus.RETURNING_TO_SENDER]
+    # The late reason belongs to a parcel that has shipped (DOMAIN 1.5: AWAITING_COLLECTION or IN_TRANSIT,
+    # which the after-sales service enforces); before that the seller owes a shipping date, not a refund.
+    waiting = [p for p in view.packages if p.shipped and not p.delivered and not p.will_not_arrive]
     if not waiting:
+        if any(p.status in NOT_SHIPPED and not p.failed_authentication for p in view.packages):
+            return _no(kind, Unavailable.NOT_SHIPPED,
+                       "It hasn't shipped yet: a late delivery can be reported once it's on its way.")
+        if any(p.failed_authentication for p in view.packages):
+            return _no(kind, Unavailable.AUTHENTICATION_FAILED, _failed_authentication(market))
         return _no(kind, Unavailable.ALREADY_DELIVERED, "Nothing is still on its way.")
     promised = promised_date(view.snapshot, market)
     if promised is None or view.today <= promised:

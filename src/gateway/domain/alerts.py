@@ -11,8 +11,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from gateway.domain.model import AuthenticationStatus, CancellationStatus, OrderSnapshot, ReturnStatus, Signature
-from gateway.domain.packages import NOT_SHIPPED, UNDELIVERABLE, PackageStatus, PackageView, promised_date
+from gateway.domain.model import CancellationStatus, OrderSnapshot, ReturnStatus, Signature
+from gateway.domain.packages import (
+    NOT_SHIPPED,
+    UNDELIVERABLE,
+    PackageStatus,
+    PackageView,
+    authentication_overdue,
+    promised_date,
+    quiet_since,
+)
 from gateway.domain.policy import REASON_BY_UPSTREAM_CODE, MarketPolicy, ReturnReason
 
 
@@ -68,6 +76,8 @@ class Alert:
     blocking: bool = False
 
 
+# Also the order's status label, and what its tracker's authentication step says while it lasts.
+AUTHENTICATION_DELAY_TITLE = "Authentication is taking longer than expected"
 _DELAY_KINDS = frozenset({AlertKind.CARRIER_DELAY, AlertKind.WEATHER_DELAY, AlertKind.HOLIDAY_VOLUME,
                           AlertKind.CUSTOMS_HOLD, AlertKind.FAILED_ATTEMPT, AlertKind.ADDRESS_ISSUE,
                           AlertKind.DUTIES_DUE})
@@ -151,9 +161,7 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
                 Suggestion.WAIT, revised_date=revised, since=last.time)
 
     delayed_here = any(a.kind in _DELAY_KINDS for a in alerts)
-    ended = p.status in (PackageStatus.DELIVERED, PackageStatus.LOST, PackageStatus.DAMAGED,
-                         PackageStatus.RETURNED_TO_SENDER, PackageStatus.RETURNING_TO_SENDER,
-                         PackageStatus.CANCELLED)
+    ended = p.delivered or p.will_not_arrive
     extension = snapshot.order.sla_extension
     if not ended and not delayed_here and extension is not None:
         add(AlertKind.HOLIDAY_VOLUME, Severity.INFO, "Busy holiday period",
@@ -175,41 +183,44 @@ def package_alerts(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView
     if not ended and promised is not None and today > promised and not delayed_here:
         reported = _reported(snapshot, p)
         # Once every unit of the parcel is in a request, REPORT_LATE is no longer offered (the action says
-        # ALREADY_REPORTED): point at the request instead of an action the page cannot show.
-        if reported is None:
+        # ALREADY_REPORTED): point at the request instead of an action the page cannot show. Nor is it
+        # before the parcel ships (the late reason is a shipped one, DOMAIN 1.5): the seller owes a date.
+        if p.status in NOT_SHIPPED:
+            what_next, suggestion = "", Suggestion.CONTACT_SELLER
+        elif reported is None:
             what_next, suggestion = " You can report it late and ask for a refund.", Suggestion.REPORT_LATE
         elif reported:
             what_next, suggestion = " You reported it late, and your refund was approved.", Suggestion.VIEW_RETURN
         else:
             what_next = " You reported it late; the seller is reviewing your refund request."
             suggestion = Suggestion.VIEW_RETURN
+        later = p.eta is not None and p.eta.latest > promised
+        on_its_way = ("It's still on its way" + (f"; latest estimate {market.day(p.eta.latest, today)}."
+                                                 if p.eta and later else ".")
+                      if p.status not in NOT_SHIPPED else "It hasn't shipped yet: ask the seller when it will.")
         add(AlertKind.LATE_DELIVERY, Severity.WARNING, "Running late",
-            f"It was due by {market.day(promised, today)}.",
-            ("It's still on its way" + (f"; latest estimate {market.day(p.eta.latest, today)}." if p.eta
-                                        and p.eta.latest > promised else ".")
-             + what_next),
-            suggestion, revised_date=p.eta.latest if p.eta and p.eta.latest > promised else None)
+            f"It was due by {market.day(promised, today)}.", on_its_way + what_next,
+            suggestion, revised_date=p.eta.latest if p.eta and later else None)
 
-    stalled = (last is not None and not alerts and p.status in (PackageStatus.IN_TRANSIT, PackageStatus.LABEL_CREATED)
-               and snapshot.now - last.time > market.stalled_after)
-    if stalled and last is not None:
+    quiet = quiet_since(snapshot, market, p.status, tracking)
+    if quiet is not None and not alerts:
         add(AlertKind.TRACKING_STALLED, Severity.WARNING, "No tracking updates",
             f"{carrier} hasn't scanned the {parcel} since {when}.",
             "This usually resolves itself; contact support if there's no update in 2 days.",
-            Suggestion.CONTACT_SUPPORT, since=last.time)
+            Suggestion.CONTACT_SUPPORT, since=quiet)
 
     auth = p.record.authentication
-    if auth is not None and p.status in NOT_SHIPPED:
-        if auth.status is AuthenticationStatus.REJECTED:
-            add(AlertKind.AUTHENTICATION_FAILED, Severity.WARNING, "Item failed authentication",
-                f"{auth.provider} could not confirm the item is authentic.",
-                f"The order will be {market.word('cancelled')} and fully refunded.", Suggestion.CONTACT_SUPPORT,
-                blocking=True)
-        elif auth.deadline is not None and snapshot.now > auth.deadline:
-            add(AlertKind.AUTHENTICATION_DELAY, Severity.WARNING, "Authentication is taking longer",
-                "The seller's certificate of authenticity wasn't approved in time.",
-                f"If it isn't approved soon the order is {market.word('cancelled')} and refunded automatically.",
-                Suggestion.WAIT, since=auth.deadline)
+    overdue = authentication_overdue(p.record, p.status, snapshot.now)
+    if auth is not None and p.failed_authentication:
+        add(AlertKind.AUTHENTICATION_FAILED, Severity.WARNING, "Item failed authentication",
+            f"{auth.provider} could not confirm the item is authentic.",
+            f"The order will be {market.word('cancelled')} and fully refunded.", Suggestion.CONTACT_SUPPORT,
+            blocking=True)
+    elif overdue is not None:
+        add(AlertKind.AUTHENTICATION_DELAY, Severity.WARNING, AUTHENTICATION_DELAY_TITLE,
+            "The seller's certificate of authenticity wasn't approved in time.",
+            f"If it isn't approved soon the order is {market.word('cancelled')} and refunded automatically.",
+            Suggestion.WAIT, since=overdue)
 
     if p.status is PackageStatus.DELIVERED and snapshot.after_sales is not None:
         unit_ids = {u.id for u in p.units}

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
-from gateway.domain.actions import Action, ActionKind
+from gateway.domain.actions import Action, ActionItem, ActionKind, ReasonOption
 from gateway.domain.model import Address, ReturnKind
-from gateway.domain.policy import REASONS, ReasonCategory, ReasonRule, ReturnReason
+from gateway.domain.policy import REASONS, ReasonRule, ReturnReason
 from gateway.domain.view import OrderView
 
 MAX_NOTE = 500
@@ -100,20 +100,8 @@ def _check_note(note: str | None, path: tuple[str, ...], problems: Problems) -> 
         problems.add(path, UserErrorCode.NOTE_TOO_LONG, f"Notes are limited to {MAX_NOTE} characters.")
 
 
-def resolutions_for(rule: ReasonRule) -> tuple[ReturnKind, ...]:
-    """What a shopper may ask for, given why: change of mind is a return; faults may be replaced;
-    an item missing from the parcel has nothing to send back."""
-    if rule.reason is ReturnReason.MISSING_ITEM:
-        return (ReturnKind.REFUND_ONLY,)
-    if rule.category is ReasonCategory.CHANGE_OF_MIND:
-        return (ReturnKind.RETURN_AND_REFUND,)
-    if rule.category is ReasonCategory.FAULTY:
-        return (ReturnKind.RETURN_AND_REFUND, ReturnKind.REPLACEMENT)
-    return (ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY)
-
-
 def _choose_units(view: OrderView, action: Action, items: list[RequestedItem], problems: Problems,
-                  *, with_reasons: bool) -> list[tuple[RequestedItem, tuple[str, ...], ReasonRule | None]]:
+                  *, with_reasons: bool) -> list[tuple[RequestedItem, tuple[str, ...], ReasonOption | None]]:
     """Match each requested item to the action's items: the same rules, item by item."""
     market = view.market.market
     known = {item.id for item in view.items}
@@ -138,7 +126,7 @@ def _choose_units(view: OrderView, action: Action, items: list[RequestedItem], p
                          f"Choose between 1 and {eligible.quantity}.")
             continue
         _check_note(req.note, (*path, "note"), problems)
-        rule = None
+        option = None
         if with_reasons:
             if req.reason is None or req.reason not in REASONS or market not in REASONS[req.reason].markets \
                     or not REASONS[req.reason].pickable:
@@ -148,11 +136,19 @@ def _choose_units(view: OrderView, action: Action, items: list[RequestedItem], p
             option = next((o for o in eligible.reasons if o.rule.reason is req.reason), None)
             if option is None:
                 problems.add((*path, "reason"), UserErrorCode.REASON_NOT_ALLOWED,
-                             eligible.exclusion or "That reason can no longer be used for this item.")
+                             _reason_refused(view, action, eligible, req.reason))
                 continue
-            rule = option.rule
-        chosen.append((req, eligible.unit_ids[: req.quantity], rule))
+        chosen.append((req, eligible.unit_ids[: req.quantity], option))
     return chosen
+
+
+def _reason_refused(view: OrderView, action: Action, item: ActionItem, reason: ReturnReason) -> str:
+    if action.kind is ActionKind.ADD_ITEMS_TO_RETURN:
+        alone = view.action(ActionKind.REQUEST_RETURN).item(item.item.id)
+        if alone is not None and any(o.rule.reason is reason for o in alone.reasons):
+            # Open for a return of its own, but not one the open return's resolution can take.
+            return "That reason can't join this return: request a separate return for this item."
+    return item.exclusion or "That reason can no longer be used for this item."
 
 
 def _ineligible_message(view: OrderView, kind: ActionKind, item_id: str) -> str:
@@ -172,12 +168,12 @@ def _ineligible_message(view: OrderView, kind: ActionKind, item_id: str) -> str:
     return "This item cannot be included."
 
 
-def _group_parts(chosen: list[tuple[RequestedItem, tuple[str, ...], ReasonRule | None]],
+def _group_parts(chosen: list[tuple[RequestedItem, tuple[str, ...], ReasonOption | None]],
                  shared_note: str | None) -> tuple[ReturnPart, ...]:
     by_reason: dict[ReturnReason, tuple[ReasonRule, list[str], list[str]]] = {}
-    for req, units, rule in chosen:
-        assert rule is not None
-        _, ids, notes = by_reason.setdefault(rule.reason, (rule, [], []))
+    for req, units, option in chosen:
+        assert option is not None
+        _, ids, notes = by_reason.setdefault(option.rule.reason, (option.rule, [], []))
         ids.extend(units)
         if req.note:
             notes.append(req.note)
@@ -208,10 +204,11 @@ def plan_return(view: OrderView, items: list[RequestedItem], resolution: ReturnK
         assert group is not None
         resolution = group.kind
     chosen = _choose_units(view, action, items, problems, with_reasons=True)
-    for n, (_, _, rule) in enumerate(chosen):
-        if rule is not None and resolution not in resolutions_for(rule):
+    # The resolutions the action lists with each reason (for an added item, those of the open returns).
+    for n, (_, _, option) in enumerate(chosen):
+        if option is not None and resolution not in option.resolutions:
             problems.add(("resolution",), UserErrorCode.RESOLUTION_NOT_ALLOWED,
-                         f"'{rule.label}' can't be resolved as {resolution.value.replace('_', ' ').lower()} "
+                         f"'{option.rule.label}' can't be resolved as {resolution.value.replace('_', ' ').lower()} "
                          f"(item {n + 1}).")
     if problems:
         return problems.errors

@@ -62,6 +62,11 @@ ENDED_UNDELIVERED = frozenset({
 })
 # The journeys that ended without a delivery: the platform cancels (and refunds) their items.
 UNDELIVERABLE = ENDED_UNDELIVERED - {PackageStatus.CANCELLED}
+# Will not reach the buyer: on its way back to the seller, or its journey is over without a delivery.
+WONT_ARRIVE = ENDED_UNDELIVERED | {PackageStatus.RETURNING_TO_SENDER}
+# Where the carrier should keep scanning a parcel on its way: one it has not scanned for the market's
+# stalled_after has gone quiet (at the door, a wait has its own alert: an attempt, a pickup point).
+_SCANNED_EN_ROUTE = frozenset({PackageStatus.LABEL_CREATED, PackageStatus.IN_TRANSIT})
 ON_THE_WAY = frozenset({
     PackageStatus.LABEL_CREATED, PackageStatus.IN_TRANSIT, PackageStatus.OUT_FOR_DELIVERY,
     PackageStatus.AVAILABLE_FOR_PICKUP, PackageStatus.DELIVERY_ATTEMPTED, PackageStatus.RETURNING_TO_SENDER,
@@ -132,6 +137,15 @@ class PackageView:
     @property
     def shipped(self) -> bool:
         return self.status not in NOT_SHIPPED and self.status is not PackageStatus.CANCELLED
+
+    @property
+    def failed_authentication(self) -> bool:
+        """It will not ship: the authenticator rejected its item, so the platform cancels it (DOMAIN 1.6)."""
+        return failed_authentication(self.record, self.status)
+
+    @property
+    def will_not_arrive(self) -> bool:
+        return self.status in WONT_ARRIVE or self.failed_authentication
 
 
 _FULFILMENT_STATUS = {
@@ -205,6 +219,28 @@ def _resolve_status(record: PackageRecord, tracking: Tracking | None) -> tuple[P
     return carrier, StatusSource.CARRIER
 
 
+def failed_authentication(record: PackageRecord, status: PackageStatus) -> bool:
+    auth = record.authentication
+    return status in NOT_SHIPPED and auth is not None and auth.status is AuthenticationStatus.REJECTED
+
+
+def authentication_overdue(record: PackageRecord, status: PackageStatus, now: datetime) -> datetime | None:
+    """The certificate's review deadline, when it has passed with the item still waiting to be approved."""
+    auth = record.authentication
+    if auth is None or status not in NOT_SHIPPED or auth.deadline is None or now <= auth.deadline:
+        return None
+    return None if auth.status in (AuthenticationStatus.APPROVED, AuthenticationStatus.REJECTED) else auth.deadline
+
+
+def quiet_since(snapshot: OrderSnapshot, market: MarketPolicy, status: PackageStatus,
+                tracking: Tracking | None) -> datetime | None:
+    """The carrier's last scan, when a parcel on the move has had none for longer than the market allows."""
+    last = tracking.events[-1] if tracking and tracking.events else None
+    if last is None or status not in _SCANNED_EN_ROUTE or snapshot.now - last.time <= market.stalled_after:
+        return None
+    return last.time
+
+
 def undelivered_cause(market: MarketPolicy, packages: tuple[PackageView, ...]) -> str | None:
     """What ended a parcel's journey without a delivery ("parcel lost"), when one did, in the market's words."""
     ended = next((p.status for p in packages if p.status in UNDELIVERABLE), None)
@@ -223,13 +259,21 @@ def promised_date(snapshot: OrderSnapshot, market: MarketPolicy) -> date | None:
 
 def _eta(snapshot: OrderSnapshot, market: MarketPolicy, record: PackageRecord, status: PackageStatus,
          tracking: Tracking | None) -> Eta | None:
-    if status is PackageStatus.DELIVERED or status in ENDED_UNDELIVERED:
+    """When it should arrive, or None when no date can honestly be given: it has arrived, it never will
+    (sent back, lost, damaged, cancelled, failed authentication), it cannot ship until an overdue
+    authentication is approved, or the carrier has gone quiet and never revised the date it gave before."""
+    if status is PackageStatus.DELIVERED or status in WONT_ARRIVE or failed_authentication(record, status):
         return None
+    if authentication_overdue(record, status, snapshot.now) is not None:
+        return None
+    quiet = quiet_since(snapshot, market, status, tracking) is not None
     if tracking is not None and (tracking.latest_estimate or tracking.first_estimate):
         latest = tracking.latest_estimate or tracking.first_estimate
         first = tracking.first_estimate or latest
         assert latest is not None and first is not None
         revised = latest != first
+        if quiet and not revised:
+            return None
         return Eta(latest, latest, revised, first if revised else None, EtaSource.CARRIER)
     if status in NOT_SHIPPED:
         low, high = market.transit_days
@@ -237,7 +281,7 @@ def _eta(snapshot: OrderSnapshot, market: MarketPolicy, record: PackageRecord, s
         start = market.local(max(base, snapshot.now)).date()
         return Eta(start + timedelta(days=low), start + timedelta(days=high), False, None, EtaSource.ESTIMATE)
     promised = promised_date(snapshot, market)
-    if promised is None:
+    if promised is None or quiet:
         return None
     return Eta(promised, promised, False, None, EtaSource.ORDER_SERVICE)
 

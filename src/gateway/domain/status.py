@@ -128,6 +128,13 @@ def display_status(view: OrderView) -> tuple[DisplayStatus, str]:
     if delay is not None:
         if delay.kind is AlertKind.CUSTOMS_HOLD:
             return DisplayStatus.DELAYED, "Held at customs"
+        # A parcel the carrier stopped scanning, or an item still waiting for an overdue authentication,
+        # has no date anyone can stand behind (its ETA is withheld too): say what is known instead.
+        if delay.kind is AlertKind.TRACKING_STALLED and delay.since is not None:
+            since = market.day(market.local(delay.since).date(), today)
+            return DisplayStatus.DELAYED, f"No tracking updates since {since}"
+        if delay.kind is AlertKind.AUTHENTICATION_DELAY:
+            return DisplayStatus.DELAYED, delay.title
         when = delay.revised_date or (view.latest_eta if delay.kind is not AlertKind.LATE_DELIVERY else None)
         return DisplayStatus.DELAYED, f"Delayed, now arriving {market.day(when, today)}" if when else "Delayed"
     if status is OrderStatus.PLACED:

@@ -15,7 +15,14 @@ from enum import Enum
 
 from gateway.domain.alerts import Alert
 from gateway.domain.model import AuthenticationStatus, CarrierTag, DeliveryMethod, OrderSnapshot, Signature
-from gateway.domain.packages import NOT_SHIPPED, PackageStatus, PackageView, StatusSource, undelivered_cause
+from gateway.domain.packages import (
+    NOT_SHIPPED,
+    PackageStatus,
+    PackageView,
+    StatusSource,
+    authentication_overdue,
+    undelivered_cause,
+)
 from gateway.domain.policy import MarketPolicy
 
 
@@ -183,6 +190,8 @@ def _describe(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView, kin
             return f"{auth.provider} could not confirm the item is authentic."
         if state is StepState.UPCOMING:
             return f"An independent authenticator ({auth.provider}) checks the item before it ships."
+        if authentication_overdue(p.record, p.status, snapshot.now) is not None:
+            return f"{auth.provider} is still checking the item: it's taking longer than expected."
         return f"{auth.provider} is checking the item is authentic before it ships."
     if kind is StepKind.SHIPPED:
         if state is StepState.UPCOMING:
@@ -211,6 +220,8 @@ def _describe(snapshot: OrderSnapshot, market: MarketPolicy, p: PackageView, kin
             "Out for delivery" + (f" {at}" if at else "") + "."
     # DELIVERED
     if state is StepState.UPCOMING or time is None:
+        if p.will_not_arrive:
+            return "It won't be delivered."
         if p.eta is not None:
             window = market.day(p.eta.latest, today) if p.eta.earliest == p.eta.latest else (
                 f"{market.day(p.eta.earliest, today)} - {market.day(p.eta.latest, today)}")

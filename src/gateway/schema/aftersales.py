@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from gateway.domain import actions, model, returns
-from gateway.domain.decisions import resolutions_for
+from gateway.domain.actions import resolutions_for
 from gateway.domain.items import count_by_item
 from gateway.domain.model import CancellationRecord
 from gateway.domain.policy import ReasonRule
@@ -53,9 +53,10 @@ class ReturnReasonOption:
     resolutions: list[ReturnKind] = strawberry.field(description="What the shopper may ask for with this reason.")
 
     @classmethod
-    def of(cls, rule: ReasonRule, deadline: datetime | None = None, basis: str | None = None) -> ReturnReasonOption:
+    def of(cls, rule: ReasonRule, deadline: datetime | None = None, basis: str | None = None,
+           resolutions: tuple[model.ReturnKind, ...] | None = None) -> ReturnReasonOption:
         return cls(code=rule.reason, label=rule.label, category=rule.category, deadline=deadline, basis=basis,
-                   resolutions=list(resolutions_for(rule)))
+                   resolutions=list(resolutions_for(rule) if resolutions is None else resolutions))
 
 
 @strawberry.type(description="An item an action applies to, how many units, and for returns the reasons allowed.")
@@ -89,7 +90,8 @@ class AfterSalesAction:
             kind=a.kind, label=view.market.word(a.label), available=a.available, message=a.message,
             unavailable_reason=a.unavailable, deadline=a.deadline,
             items=[ActionItem(line_item=LineItem(item=i.item, view=view), quantity=i.quantity, deadline=i.deadline,
-                              reasons=[ReturnReasonOption.of(o.rule, o.deadline, o.basis) for o in i.reasons],
+                              reasons=[ReturnReasonOption.of(o.rule, o.deadline, o.basis, o.resolutions)
+                                       for o in i.reasons],
                               note=i.note) for i in a.items],
             package_ids=[strawberry.ID(p) for p in a.package_ids],
             return_ids=[strawberry.ID(r) for r in a.return_ids],

@@ -1,6 +1,6 @@
 // What the shopper can do now (a port of the buyer's side of gateway/domain/actions.py): every after-sales
 // entrance, with its availability, deadline and items.
-import { ENDED_UNDELIVERED, promisedDate } from './packages.js';
+import { NOT_SHIPPED, promisedDate } from './packages.js';
 import { covers, freeReturnCovers, offeredReasons } from './policy.js';
 import { FINISHED_STATUSES } from './returns.js';
 import { DAY, maxOf } from './time.js';
@@ -18,6 +18,15 @@ const action = (kind, available, message, unavailable, fields = {}) => ({
 });
 const ok = (kind, message, fields) => action(kind, true, message, null, fields);
 const no = (kind, why, message, fields) => action(kind, false, message, why, fields);
+
+/** What a shopper may ask for, given why: change of mind is a return; faults may be replaced; an item
+ * missing from the parcel has nothing to send back. */
+function resolutionsFor(rule) {
+  if (rule.reason === 'MISSING_ITEM') return ['REFUND_ONLY'];
+  if (rule.category === 'CHANGE_OF_MIND') return ['RETURN_AND_REFUND'];
+  if (rule.category === 'FAULTY') return ['RETURN_AND_REFUND', 'REPLACEMENT'];
+  return ['RETURN_AND_REFUND', 'REFUND_ONLY'];
+}
 
 /** When the order's last live package arrived; null while one is still on its way. */
 function lastDeliveryOf(view) {
@@ -56,7 +65,7 @@ export function returnEligibility(view) {
           if (deadline === null || end > deadline) [deadline, basis] = [end, window.basis];
         }
         if (deadline === null) continue;
-        if (now <= deadline) options.push({ rule, deadline, basis });
+        if (now <= deadline) options.push({ rule, deadline, basis, resolutions: resolutionsFor(rule) });
         else if (closed === null || deadline > closed) closed = deadline;
       }
       result.set(unit.id, { unit, package: p, options, closedAt: closed, excludedChangeOfMind: excluded });
@@ -137,18 +146,28 @@ function requestReturn(view, eligible, items) {
   return no(kind, 'NOT_RETURNABLE', "These items can't be returned.");
 }
 
+// An added item takes its return's resolution: only reasons an open return can take, with those resolutions.
+function joining(items, kinds) {
+  return items.flatMap((item) => {
+    const reasons = item.reasons.filter((o) => o.resolutions.some((k) => kinds.has(k)))
+      .map((o) => ({ ...o, resolutions: o.resolutions.filter((k) => kinds.has(k)) }));
+    return reasons.length ? [{ ...item, reasons, deadline: maxOf(reasons.map((o) => o.deadline)) }] : [];
+  });
+}
+
 function addItems(view, items) {
   const kind = 'ADD_ITEMS_TO_RETURN';
   if (!view.returns.length) return no(kind, 'NO_RETURN', 'There is no return to add items to.');
-  const openIds = view.returns.filter((g) => g.open && !g.reasons.has('NOT_RECEIVED') && !g.reasons.has('LATE'))
-    .map((g) => g.id);
+  const groups = view.returns.filter((g) => g.open && !g.reasons.has('NOT_RECEIVED') && !g.reasons.has('LATE'));
+  const openIds = groups.map((g) => g.id);
   if (!openIds.length) {
     return no(kind, 'RETURN_ALREADY_SHIPPED', 'Items can only be added before the return is sent back.',
       { returnIds: view.returns.map((g) => g.id) });
   }
-  if (!items.length) return no(kind, 'NOTHING_TO_ADD', 'No other items can be returned.', { returnIds: openIds });
+  const joined = joining(items, new Set(groups.map((g) => g.kind)));
+  if (!joined.length) return no(kind, 'NOTHING_TO_ADD', 'No other items can be returned.', { returnIds: openIds });
   return ok(kind, 'Add more items to the same parcel, each with its own reason.', {
-    deadline: maxOf(items.map((i) => i.deadline).filter((d) => d)), items, returnIds: openIds,
+    deadline: maxOf(joined.map((i) => i.deadline).filter((d) => d)), items: joined, returnIds: openIds,
   });
 }
 
@@ -176,10 +195,40 @@ function pendingCancellationUnits(view) {
   return ids;
 }
 
-function unshippedUnits(view) {
+function failedAuthenticationUnits(view) {
+  return new Set(view.packages.filter((p) => p.failedAuthentication).flatMap((p) => p.units.map((u) => u.id)));
+}
+
+function waitingToShip(view) {
   const shipped = new Set(view.packages.filter((p) => p.shipped).flatMap((p) => p.units.map((u) => u.id)));
+  return new Set(view.liveUnits.filter((u) => !shipped.has(u.id)).map((u) => u.id));
+}
+
+function unshippedUnits(view) {
+  const waiting = waitingToShip(view);
+  const taken = new Set([...pendingCancellationUnits(view), ...failedAuthenticationUnits(view)]);
+  return view.liveUnits.filter((u) => waiting.has(u.id) && !taken.has(u.id));
+}
+
+// Whether every one of unitIds is already on its way out: failed authentication (the platform cancels it),
+// or in the buyer's cancellation request waiting for the seller.
+function beingCancelled(view, unitIds) {
+  const failed = failedAuthenticationUnits(view);
+  const ids = [...unitIds];
+  if (ids.every((u) => failed.has(u))) return 'AUTHENTICATION_FAILED';
   const pending = pendingCancellationUnits(view);
-  return view.liveUnits.filter((u) => !shipped.has(u.id) && !pending.has(u.id));
+  if (ids.every((u) => failed.has(u) || pending.has(u))) return 'CANCELLATION_PENDING';
+  return null;
+}
+
+const failedAuthenticationMessage = (market) => 'The item failed authentication, so it won\'t ship: the order will be '
+  + `${market.word('cancelled')} and fully refunded automatically.`;
+
+function cancelBlocked(view, kind, unitIds) {
+  const why = beingCancelled(view, unitIds);
+  if (why === 'AUTHENTICATION_FAILED') return no(kind, why, failedAuthenticationMessage(view.market));
+  if (why === 'CANCELLATION_PENDING') return no(kind, why, 'Your cancellation request is with the seller.');
+  return null;
 }
 
 function cancellationTerms(view) {
@@ -207,10 +256,8 @@ function cancelOrder(view) {
   const kind = 'CANCEL_ORDER';
   const { market } = view;
   if (view.cancelled) return no(kind, 'ORDER_CANCELLED', `The order is already ${market.word('cancelled')}.`);
-  const pending = pendingCancellationUnits(view);
-  if (view.liveUnits.every((u) => pending.has(u.id))) {
-    return no(kind, 'CANCELLATION_PENDING', 'Your cancellation request is with the seller.');
-  }
+  const blocked = cancelBlocked(view, kind, view.liveUnits.map((u) => u.id));
+  if (blocked) return blocked;
   if (view.packages.some((p) => p.shipped)) {
     const someLeft = unshippedUnits(view).length > 0;
     return no(kind, 'ALREADY_SHIPPED', someLeft ? 'Part of the order has shipped: cancel the remaining items instead.'
@@ -228,9 +275,9 @@ function cancelItems(view) {
   if (view.cancelled) return no(kind, 'ORDER_CANCELLED', `The order is already ${market.word('cancelled')}.`);
   const units = unshippedUnits(view);
   if (!units.length) {
-    if (pendingCancellationUnits(view).size) {
-      return no(kind, 'CANCELLATION_PENDING', 'Your cancellation request is with the seller.');
-    }
+    const waiting = waitingToShip(view);
+    const blocked = waiting.size ? cancelBlocked(view, kind, waiting) : null;
+    if (blocked) return blocked;
     return no(kind, 'ALREADY_SHIPPED', 'Everything has shipped: return items once delivered.', { alternative: 'REQUEST_RETURN' });
   }
   if (units.length < 2) {
@@ -244,6 +291,12 @@ function cancelItems(view) {
 function changeAddress(view) {
   const kind = 'CHANGE_ADDRESS';
   if (view.cancelled) return no(kind, 'ORDER_CANCELLED', `The order was ${view.market.word('cancelled')}.`);
+  const why = beingCancelled(view, view.liveUnits.map((u) => u.id));
+  if (why === 'AUTHENTICATION_FAILED') return no(kind, why, failedAuthenticationMessage(view.market));
+  if (why === 'CANCELLATION_PENDING') {
+    return no(kind, why, "Your cancellation request is with the seller: the address can't change while they decide.",
+      { alternative: 'CONTACT_SELLER' });
+  }
   if (view.packages.some((p) => p.shipped)) {
     return no(kind, 'ALREADY_SHIPPED', "The label has been created, so the address can no longer change. Contact the seller if there's a problem.",
       { alternative: 'CONTACT_SELLER' });
@@ -285,9 +338,17 @@ function reportLate(view) {
   const kind = 'REPORT_LATE';
   const { market } = view;
   if (view.cancelled) return no(kind, 'ORDER_CANCELLED', `The order was ${market.word('cancelled')}.`);
-  const waiting = view.packages.filter((p) => !p.delivered && !ENDED_UNDELIVERED.has(p.status)
-    && p.status !== 'RETURNING_TO_SENDER');
-  if (!waiting.length) return no(kind, 'ALREADY_DELIVERED', 'Nothing is still on its way.');
+  // Only a parcel that has shipped can be reported late (the after-sales service refuses it before).
+  const waiting = view.packages.filter((p) => p.shipped && !p.delivered && !p.willNotArrive);
+  if (!waiting.length) {
+    if (view.packages.some((p) => NOT_SHIPPED.has(p.status) && !p.failedAuthentication)) {
+      return no(kind, 'NOT_SHIPPED', "It hasn't shipped yet: a late delivery can be reported once it's on its way.");
+    }
+    if (view.packages.some((p) => p.failedAuthentication)) {
+      return no(kind, 'AUTHENTICATION_FAILED', failedAuthenticationMessage(market));
+    }
+    return no(kind, 'ALREADY_DELIVERED', 'Nothing is still on its way.');
+  }
   const promised = promisedDate(view.snapshot, market);
   if (promised === null || view.today <= promised) {
     const when = promised ? ` It's due by ${market.day(promised, view.today)}.` : '';

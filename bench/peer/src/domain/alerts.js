@@ -1,11 +1,10 @@
 // Abnormal situations, explained (a port of gateway/domain/alerts.py): cause, what happens next, what to do.
-import { NOT_SHIPPED, UNDELIVERABLE, promisedDate } from './packages.js';
+import { NOT_SHIPPED, UNDELIVERABLE, authenticationOverdue, promisedDate, quietSince } from './packages.js';
 import { REASON_BY_UPSTREAM_CODE } from './policy.js';
 
 const DELAY_KINDS = new Set(['CARRIER_DELAY', 'WEATHER_DELAY', 'HOLIDAY_VOLUME', 'CUSTOMS_HOLD', 'FAILED_ATTEMPT',
   'ADDRESS_ISSUE', 'DUTIES_DUE']);
 const SEVERITY_ORDER = { ACTION_REQUIRED: 0, WARNING: 1, INFO: 2 };
-const ENDED = new Set(['DELIVERED', 'LOST', 'DAMAGED', 'RETURNED_TO_SENDER', 'RETURNING_TO_SENDER', 'CANCELLED']);
 
 // null while a unit of the parcel is in no live request; else whether those requests' refunds were approved.
 function reportedLate(snapshot, p) {
@@ -87,7 +86,7 @@ function packageAlerts(snapshot, market, p) {
   }
 
   let delayedHere = alerts.some((a) => DELAY_KINDS.has(a.kind));
-  const ended = ENDED.has(p.status);
+  const ended = p.delivered || p.willNotArrive;
   const extension = snapshot.order.slaExtension;
   if (!ended && !delayedHere && extension !== null) {
     const by = revised || market.localDate(extension.extended);
@@ -109,35 +108,38 @@ function packageAlerts(snapshot, market, p) {
   const promised = promisedDate(snapshot, market);
   if (!ended && promised !== null && today > promised && !delayedHere) {
     const later = p.eta && p.eta.latest > promised;
+    const unshipped = NOT_SHIPPED.has(p.status);
     const reported = reportedLate(snapshot, p);
-    const whatNext = reported === null ? ' You can report it late and ask for a refund.'
-      : reported ? ' You reported it late, and your refund was approved.'
-        : ' You reported it late; the seller is reviewing your refund request.';
+    // Nothing to report before it ships (the late reason is a shipped one): the seller owes a date.
+    const whatNext = unshipped ? ''
+      : reported === null ? ' You can report it late and ask for a refund.'
+        : reported ? ' You reported it late, and your refund was approved.'
+          : ' You reported it late; the seller is reviewing your refund request.';
+    const suggestion = unshipped ? 'CONTACT_SELLER' : reported === null ? 'REPORT_LATE' : 'VIEW_RETURN';
+    const onItsWay = unshipped ? "It hasn't shipped yet: ask the seller when it will."
+      : "It's still on its way" + (later ? `; latest estimate ${market.day(p.eta.latest, today)}.` : '.');
     add('LATE_DELIVERY', 'WARNING', 'Running late', `It was due by ${market.day(promised, today)}.`,
-      "It's still on its way" + (later ? `; latest estimate ${market.day(p.eta.latest, today)}.` : '.') + whatNext,
-      reported === null ? 'REPORT_LATE' : 'VIEW_RETURN', { revisedDate: later ? p.eta.latest : null });
+      onItsWay + whatNext, suggestion, { revisedDate: later ? p.eta.latest : null });
   }
 
-  const stalled = last !== null && !alerts.length && (p.status === 'IN_TRANSIT' || p.status === 'LABEL_CREATED')
-    && snapshot.now - last.time > market.stalledAfter;
-  if (stalled) {
+  const quiet = quietSince(snapshot, market, p.status, tracking);
+  if (quiet !== null && !alerts.length) {
     add('TRACKING_STALLED', 'WARNING', 'No tracking updates', `${carrier} hasn't scanned the ${parcel} since ${when}.`,
       "This usually resolves itself; contact support if there's no update in 2 days.", 'CONTACT_SUPPORT',
-      { since: last.time });
+      { since: quiet });
   }
 
   const auth = p.record.authentication;
-  if (auth !== null && NOT_SHIPPED.has(p.status)) {
-    if (auth.status === 'REJECTED') {
-      add('AUTHENTICATION_FAILED', 'WARNING', 'Item failed authentication',
-        `${auth.provider} could not confirm the item is authentic.`,
-        `The order will be ${market.word('cancelled')} and fully refunded.`, 'CONTACT_SUPPORT', { blocking: true });
-    } else if (auth.deadline !== null && snapshot.now > auth.deadline) {
-      add('AUTHENTICATION_DELAY', 'WARNING', 'Authentication is taking longer',
-        "The seller's certificate of authenticity wasn't approved in time.",
-        `If it isn't approved soon the order is ${market.word('cancelled')} and refunded automatically.`, 'WAIT',
-        { since: auth.deadline });
-    }
+  const overdue = authenticationOverdue(p.record, p.status, snapshot.now);
+  if (auth !== null && p.failedAuthentication) {
+    add('AUTHENTICATION_FAILED', 'WARNING', 'Item failed authentication',
+      `${auth.provider} could not confirm the item is authentic.`,
+      `The order will be ${market.word('cancelled')} and fully refunded.`, 'CONTACT_SUPPORT', { blocking: true });
+  } else if (overdue !== null) {
+    add('AUTHENTICATION_DELAY', 'WARNING', 'Authentication is taking longer than expected',
+      "The seller's certificate of authenticity wasn't approved in time.",
+      `If it isn't approved soon the order is ${market.word('cancelled')} and refunded automatically.`, 'WAIT',
+      { since: overdue });
   }
 
   if (p.status === 'DELIVERED' && snapshot.afterSales) {

@@ -6,6 +6,11 @@ export const NOT_SHIPPED = new Set(['PENDING', 'AWAITING_AUTHENTICATION']);
 export const ENDED_UNDELIVERED = new Set(['RETURNED_TO_SENDER', 'LOST', 'DAMAGED', 'CANCELLED']);
 // The journeys that ended without a delivery: the platform cancels (and refunds) their items.
 export const UNDELIVERABLE = new Set(['RETURNED_TO_SENDER', 'LOST', 'DAMAGED']);
+// Will not reach the buyer: on its way back to the seller, or its journey is over without a delivery.
+export const WONT_ARRIVE = new Set([...ENDED_UNDELIVERED, 'RETURNING_TO_SENDER']);
+// Where the carrier should keep scanning a parcel on its way; one it has not scanned for the market's
+// stalledAfter has gone quiet.
+const SCANNED_EN_ROUTE = new Set(['LABEL_CREATED', 'IN_TRANSIT']);
 
 const FULFILMENT_STATUS = {
   TO_FULFILL: 'PENDING', PROCESSING: 'LABEL_CREATED', FULFILLING: 'IN_TRANSIT', COMPLETED: 'DELIVERED',
@@ -55,6 +60,25 @@ function resolveStatus(record, tracking) {
   return [carrier, 'CARRIER'];
 }
 
+export function failedAuthentication(record, status) {
+  const auth = record.authentication;
+  return NOT_SHIPPED.has(status) && auth !== null && auth.status === 'REJECTED';
+}
+
+/** The certificate's review deadline, when it has passed with the item still waiting to be approved. */
+export function authenticationOverdue(record, status, now) {
+  const auth = record.authentication;
+  if (auth === null || !NOT_SHIPPED.has(status) || auth.deadline === null || now <= auth.deadline) return null;
+  return auth.status === 'APPROVED' || auth.status === 'REJECTED' ? null : auth.deadline;
+}
+
+/** The carrier's last scan, when a parcel on the move has had none for longer than the market allows. */
+export function quietSince(snapshot, market, status, tracking) {
+  const last = tracking && tracking.events.length ? tracking.events[tracking.events.length - 1] : null;
+  if (last === null || !SCANNED_EN_ROUTE.has(status) || snapshot.now - last.time <= market.stalledAfter) return null;
+  return last.time;
+}
+
 /** What ended a parcel's journey without a delivery ("parcel lost"), when one did, in the market's words. */
 export function undeliveredCause(market, packages) {
   const ended = packages.find((p) => UNDELIVERABLE.has(p.status));
@@ -69,12 +93,17 @@ export function promisedDate(snapshot, market) {
   return promised ? market.localDate(promised) : null;
 }
 
+// No date that cannot be kept: delivered, never arriving, waiting on an overdue authentication, or a
+// carrier gone quiet that never revised the date it gave before.
 function eta(snapshot, market, record, status, tracking) {
-  if (status === 'DELIVERED' || ENDED_UNDELIVERED.has(status)) return null;
+  if (status === 'DELIVERED' || WONT_ARRIVE.has(status) || failedAuthentication(record, status)) return null;
+  if (authenticationOverdue(record, status, snapshot.now) !== null) return null;
+  const quiet = quietSince(snapshot, market, status, tracking) !== null;
   if (tracking && (tracking.latestEstimate || tracking.firstEstimate)) {
     const latest = tracking.latestEstimate || tracking.firstEstimate;
     const first = tracking.firstEstimate || latest;
     const revised = latest !== first;
+    if (quiet && !revised) return null;
     return { earliest: latest, latest, revised, original: revised ? first : null, source: 'CARRIER' };
   }
   if (NOT_SHIPPED.has(status)) {
@@ -84,7 +113,7 @@ function eta(snapshot, market, record, status, tracking) {
     return { earliest: addDays(start, low), latest: addDays(start, high), revised: false, original: null, source: 'ESTIMATE' };
   }
   const promised = promisedDate(snapshot, market);
-  if (promised === null) return null;
+  if (promised === null || quiet) return null;
   return { earliest: promised, latest: promised, revised: false, original: null, source: 'ORDER_SERVICE' };
 }
 
@@ -178,6 +207,8 @@ export function resolvePackages(snapshot, market) {
       shippedAt: NOT_SHIPPED.has(status) ? null : shippedAt, deliveredAt, signature,
       eta: eta(snapshot, market, record, status, tracking), split,
       delivered: status === 'DELIVERED', shipped: !NOT_SHIPPED.has(status) && status !== 'CANCELLED',
+      failedAuthentication: failedAuthentication(record, status),
+      willNotArrive: WONT_ARRIVE.has(status) || failedAuthentication(record, status),
     };
   });
 }

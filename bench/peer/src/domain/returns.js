@@ -43,8 +43,10 @@ export function returnGroups(snapshot, items) {
     }
     const status = groupStatus(records);
     const live = records.filter((r) => LIVE_STATUSES.has(r.status));
+    const kinds = new Set(records.map((r) => r.kind));
     groups.push({
       id, status, records, lines, createdAt: records[0].createdAt,
+      kind: kinds.size === 1 ? (live[0] ?? records[0]).kind : 'RETURN_AND_REFUND',
       open: OPEN_STATUSES.has(status), live: LIVE_STATUSES.has(status),
       unitIds: new Set(live.flatMap((r) => r.unitIds)),
       reasons: new Set(lines.map((l) => l.reason)),

@@ -58,6 +58,11 @@ export function displayStatus(view) {
   const delay = view.alerts.find((a) => DELAY_ALERTS.has(a.kind));
   if (delay) {
     if (delay.kind === 'CUSTOMS_HOLD') return ['DELAYED', 'Held at customs'];
+    // No date anyone can stand behind (the ETA is withheld too): say what is known instead.
+    if (delay.kind === 'TRACKING_STALLED' && delay.since !== null) {
+      return ['DELAYED', `No tracking updates since ${market.day(market.localDate(delay.since), today)}`];
+    }
+    if (delay.kind === 'AUTHENTICATION_DELAY') return ['DELAYED', delay.title];
     const when = delay.revisedDate || (delay.kind !== 'LATE_DELIVERY' ? view.latestEta : null);
     return ['DELAYED', when ? `Delayed, now arriving ${market.day(when, today)}` : 'Delayed'];
   }

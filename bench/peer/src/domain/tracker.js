@@ -1,6 +1,6 @@
 // The horizontal tracker (a port of gateway/domain/tracker.py): a row of milestones per package, and a
 // summary row for the order.
-import { NOT_SHIPPED, undeliveredCause } from './packages.js';
+import { NOT_SHIPPED, authenticationOverdue, undeliveredCause } from './packages.js';
 import { maxOf } from './time.js';
 
 const LABELS = {
@@ -112,6 +112,9 @@ function describe(snapshot, market, p, kind, state, time, today) {
       }
       if (auth.status === 'REJECTED') return `${auth.provider} could not confirm the item is authentic.`;
       if (state === 'UPCOMING') return `An independent authenticator (${auth.provider}) checks the item before it ships.`;
+      if (authenticationOverdue(p.record, p.status, snapshot.now) !== null) {
+        return `${auth.provider} is still checking the item: it's taking longer than expected.`;
+      }
       return `${auth.provider} is checking the item is authentic before it ships.`;
     }
     case 'SHIPPED':
@@ -136,6 +139,7 @@ function describe(snapshot, market, p, kind, state, time, today) {
     }
     default: { // DELIVERED
       if (state === 'UPCOMING' || time === null) {
+        if (p.willNotArrive) return "It won't be delivered.";
         if (p.eta !== null) {
           const window = p.eta.earliest === p.eta.latest ? market.day(p.eta.latest, today)
             : `${market.day(p.eta.earliest, today)} - ${market.day(p.eta.latest, today)}`;
