@@ -10,7 +10,7 @@ PORT ?= 8000
 BENCH_ENV := PYTHONPATH=$(CURDIR)/src:$(CURDIR)
 
 .PHONY: run mocks test e2e browser screenshots lint typecheck schema token venv clean redis-server \
-	bench bench-check bench-soak bench-deps profile
+	bench bench-check bench-soak bench-deps bench-at profile
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,10 @@ bench-check: bench-deps
 ## bench-soak: the memory soak, 5 minutes of mixed load on the single-worker gateway (bench/results/soak.md)
 bench-soak: bench-deps
 	$(BENCH_ENV) $(BIN)/python -m bench.run --soak
+
+## bench-at: the single-worker gateway at past commits, with today's harness (COMMITS="978c820 HEAD")
+bench-at: bench-deps
+	bench/at_commit.sh $(COMMITS)
 
 ## profile: py-spy on the single-worker gateway under load (BENCH_PROFILE_WORKLOAD=order-page|history|mixed) -> bench/results/profile.svg
 profile: bench-deps
