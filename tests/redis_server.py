@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import redis
 
-from tests.servers import free_port
+from tests.ports import free_port
 
 
 @contextmanager

@@ -23,24 +23,13 @@ from typing import Any
 
 import pytest
 
+from tests.ports import free_ports
 from tests.readme_examples import README
 from tests.upstreams import TEST_NOW
 
 ROOT = Path(__file__).resolve().parents[1]
 MOCK_PORTS = ("ORDERS_PORT", "CARRIER_PORT", "AFTERSALES_PORT")
 VIEWER = "{ viewer { id role shopId } }"
-
-
-def _free_ports(n: int) -> list[int]:
-    # Held open together, so the n ports differ from one another.
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def _clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -104,7 +93,7 @@ class DevRun:
 
 
 def _start(tmp: Path, **env: str) -> DevRun:
-    port, *mocks = _free_ports(4)
+    port, *mocks = free_ports(4)
     out = tmp / "stdout.txt"
     variables = _clean_env(tmp, PORT=str(port), **dict(zip(MOCK_PORTS, map(str, mocks), strict=True)), **env)
     # cwd is an empty directory, as a fresh clone has no .env for Settings to read.

@@ -25,8 +25,9 @@ from gateway.auth import Role, mint
 from gateway.server import uvicorn_options
 from gateway.settings import Settings
 from tests.harness import ALICE, Gateway, running_gateway, settings_for
+from tests.ports import free_port
 from tests.redis_server import redis_server
-from tests.servers import free_port, gateway_process
+from tests.servers import gateway_process
 from tests.upstreams import MockUpstreams
 
 ROOT = Path(__file__).resolve().parents[2]

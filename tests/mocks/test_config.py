@@ -19,6 +19,7 @@ import pytest
 
 from mocks.__main__ import Listen
 from mocks.service import MAX_GENERATED, MockConfig, MockConfigError
+from tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = ("ORDERS_PORT", "CARRIER_PORT", "AFTERSALES_PORT")
@@ -66,16 +67,6 @@ def test_a_bad_port_names_the_variable(env: dict[str, str], message: str) -> Non
 
 # ---- python -m mocks, as `make mocks` runs it ------------------------------------------------------
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in PORTS}
@@ -89,7 +80,7 @@ def _run(**extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def started() -> Iterator[tuple[subprocess.Popen[str], dict[str, int]]]:
-    ports = dict(zip(PORTS, _free_ports(3), strict=True))
+    ports = dict(zip(PORTS, free_ports(3), strict=True))
     env = _env(MOCK_NOW="2026-11-20T12:00:00+00:00", MOCK_ORDERS="3", **{k: str(v) for k, v in ports.items()})
     process = subprocess.Popen([sys.executable, "-m", "mocks"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env)
@@ -142,7 +133,7 @@ def test_python_m_mocks_says_which_port_is_taken_in_one_line_with_status_1() -> 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        orders, aftersales = _free_ports(2)
+        orders, aftersales = free_ports(2)
         started = time.monotonic()
         result = _run(ORDERS_PORT=str(orders), CARRIER_PORT=str(port), AFTERSALES_PORT=str(aftersales))
     assert result.returncode == 1
