@@ -8,6 +8,7 @@ the anonymous rate-limit bucket is per real client rather than one for the whole
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from typing import Any
@@ -35,7 +36,9 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
         return
     from gateway.app import create_app
 
-    uvicorn.run(create_app(settings), **options)
+    app = create_app(settings)
+    settle_heap()
+    uvicorn.run(app, **options)
 
 
 def app_from_env() -> object:
@@ -43,4 +46,19 @@ def app_from_env() -> object:
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format == "json")
-    return create_app(settings)
+    app = create_app(settings)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move what start-up built (modules, schema, settings, clients) out of the cyclic collector's sight.
+
+    Those objects live as long as the process, yet every full collection would walk them again; frozen,
+    a full collection walks only what requests made. In A/B runs of the benchmark the order page's p99
+    about halved (50-85 ms against 95-180 ms at 0 ms upstream latency) and its CPU per request fell a
+    few percent. CPython's thresholds stay: raising them cut CPU as well, but doubled a history page's
+    p99 under the rarer, larger collections.
+    """
+    gc.collect()
+    gc.freeze()

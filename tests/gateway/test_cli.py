@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import fields
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from gateway.app import token_settings
 from gateway.auth import Role, TokenSettings, verify
 from gateway.cli import main, workers_warning
 from gateway.errors import Unauthenticated
+from gateway.server import app_from_env
 from gateway.settings import DEV_SECRET, Mode, Settings, SettingsError
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -270,3 +272,14 @@ def test_the_command_reads_dotenv_from_the_working_directory(clean_env: pytest.M
     token = capsys.readouterr().out.strip()
     production = token_settings(Settings.from_env(env={"JWT_SECRET": PRODUCTION_SECRET}, dotenv=None))
     assert verify(token, production).subject == "buyer-us-bob"
+
+
+def test_a_worker_freezes_what_start_up_built(clean_env: pytest.MonkeyPatch) -> None:
+    # A full collection then walks only what requests made, not the schema and modules again.
+    clean_env.setenv("GATEWAY_MODE", "development")
+    gc.unfreeze()
+    try:
+        app_from_env()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
