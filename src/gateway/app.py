@@ -58,6 +58,7 @@ from gateway.stores import (
     reachable,
 )
 from gateway.upstream import RequestScope, Transport, Transports
+from gateway.upstream.reader import PARSED
 from gateway.upstream.resilience import BreakerState, Bulkhead, CircuitBreaker, RetryPolicy
 
 Clock = Callable[[], datetime]
@@ -162,6 +163,7 @@ async def _probe(transport: Transport) -> dict[str, Any]:
 
 def create_app(settings: Settings, clock: Clock | None = None, *, span_exporter: Any = None) -> Starlette:
     pinned = settings.clock
+    PARSED.resize(settings.parse_cache_entries)
     runtime = Runtime(
         settings, clock or ((lambda: pinned) if pinned else (lambda: datetime.now(UTC))), token_settings(settings),
         tracing=Tracing(settings.otel_traces_exporter, settings.otel_exporter_otlp_endpoint,

@@ -70,6 +70,8 @@ class Settings:
     upstream_pool_size: int = _s("UPSTREAM_POOL_SIZE", "Connections kept per upstream (keep-alive pool).", 100)
     tracking_cache_ttl: float = _s("TRACKING_CACHE_TTL", "Seconds to reuse a carrier tracking across requests "
                                    "(0: off).", 0.0)
+    parse_cache_entries: int = _s("PARSE_CACHE_ENTRIES", "Upstream items kept parsed across requests, keyed by "
+                                  "their exact JSON (about 10 KiB each; 0: off).", 4096)
     max_page_size: int = _s("MAX_PAGE_SIZE", "Largest `first` accepted by the order history.", 50)
     max_body_bytes: int = _s("MAX_BODY_BYTES", "Largest request body accepted (413 beyond).", 262_144)
     max_document_length: int = _s("MAX_DOCUMENT_LENGTH", "Longest GraphQL document, in characters.", 20_000)
@@ -144,7 +146,8 @@ class Settings:
             raise SettingsError("PERSISTED_QUERIES=safelist needs PERSISTED_QUERIES_FILE")
         if self.persisted_queries_file and not Path(self.persisted_queries_file).is_file():
             raise SettingsError(f"PERSISTED_QUERIES_FILE {self.persisted_queries_file!r} does not exist")
-        for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "jwt_leeway", "max_batch",
+        for name in ("upstream_retries", "retry_base_delay", "tracking_cache_ttl", "parse_cache_entries",
+                     "jwt_leeway", "max_batch",
                      "rate_limit_per_minute", "rate_limit_burst", "upstream_queue_wait"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{_env(name)} must not be negative")

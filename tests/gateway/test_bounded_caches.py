@@ -70,7 +70,7 @@ def test_parsed_records_are_bounded() -> None:
     for i in range(100):
         records.parse(Reader("orders", {"id": f"ord-{i}"}), parse)
     assert len(records._records) == 10 and calls == 100
-    assert PARSED.capacity <= 4096, "the instance every upstream parser shares is bounded too"
+    assert 0 < PARSED.capacity <= 4096, "the instance every upstream parser shares is bounded too"
 
 
 def test_client_chosen_operation_names_cannot_grow_the_metric_labels() -> None:

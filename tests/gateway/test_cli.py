@@ -175,6 +175,7 @@ def test_settings_prints_a_markdown_table_of_every_variable(clean_env: pytest.Mo
     ({"GATEWAY_NOW": "2026-11-20T12:00:00"}, "GATEWAY_NOW"),
     ({"GATEWAY_NOW": "yesterday"}, "GATEWAY_NOW"),
     ({"UPSTREAM_QUEUE_WAIT": "-0.1"}, "UPSTREAM_QUEUE_WAIT"),
+    ({"PARSE_CACHE_ENTRIES": "-1"}, "PARSE_CACHE_ENTRIES"),
     ({"FORWARDED_ALLOW_IPS": "ingress.internal"}, "FORWARDED_ALLOW_IPS"),
     ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS"),  # host bits set: uvicorn would never match it
     ({"READINESS_REQUIRES_UPSTREAMS": "maybe"}, "READINESS_REQUIRES_UPSTREAMS"),

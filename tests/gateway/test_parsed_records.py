@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.app import create_app
 from gateway.errors import UpstreamBadData
-from gateway.upstream.reader import ParsedRecords, Reader
+from gateway.settings import Mode, Settings
+from gateway.upstream.reader import PARSED, ParsedRecords, Reader
 
 
 class CountingParse:
@@ -59,3 +61,31 @@ def test_two_parsers_of_the_same_json_do_not_share_answers() -> None:
     records.parse(_item(), one)
     records.parse(_item(), other)
     assert (one.calls, other.calls) == (1, 1)
+
+
+def test_shrinking_keeps_the_most_recently_used() -> None:
+    records, parse = ParsedRecords(capacity=3), CountingParse()
+    for quantity in (1, 2, 3):
+        records.parse(_item(quantity=quantity), parse)
+    records.resize(1)
+    records.parse(_item(quantity=3), parse)
+    assert parse.calls == 3
+    records.parse(_item(quantity=1), parse)
+    assert parse.calls == 4
+
+
+def test_a_capacity_of_zero_parses_every_time_and_keeps_nothing() -> None:
+    records, parse = ParsedRecords(capacity=0), CountingParse()
+    first = records.parse(_item(), parse)
+    assert records.parse(_item(), parse) == first
+    assert parse.calls == 2 and not records._records
+
+
+def test_the_app_sizes_the_shared_cache_from_its_setting() -> None:
+    default = Settings(mode=Mode.DEVELOPMENT).parse_cache_entries
+    try:
+        create_app(Settings(mode=Mode.DEVELOPMENT, parse_cache_entries=7))
+        assert PARSED.capacity == 7
+    finally:
+        PARSED.resize(default)
+    assert default == 4096

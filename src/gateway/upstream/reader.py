@@ -231,11 +231,19 @@ class ParsedRecords:
     request is not validated and converted again; a changed byte is a different key. Only successes are
     kept: a malformed item is rejected, and logged, every time."""
 
-    def __init__(self, capacity: int = 2048) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
         self._records: OrderedDict[tuple[Callable[[Reader], Any], bytes], Any] = OrderedDict()
 
+    def resize(self, capacity: int) -> None:
+        # Least recently used go first; an LRU smaller than a round of repeated reads keeps none of them.
+        self.capacity = capacity
+        while len(self._records) > capacity:
+            self._records.popitem(last=False)
+
     def parse(self, r: Reader, parse: Callable[[Reader], R]) -> R:
+        if not self.capacity:
+            return parse(r)
         key = (parse, orjson.dumps(r.data))
         found = self._records.get(key)
         if found is not None:
@@ -248,7 +256,9 @@ class ParsedRecords:
         return record
 
 
-PARSED = ParsedRecords()
+# One per process: the same upstream bytes parse to the same record for every app in it. The app sizes it
+# from PARSE_CACHE_ENTRIES at start-up.
+PARSED = ParsedRecords(4096)
 
 
 def each_record(r: Reader, key_field: str, parse: Callable[[Reader], R]) -> dict[str, R | UpstreamBadData]:
