@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch
 
 from gateway.auth import Viewer
 from gateway.domain.model import (
@@ -67,6 +67,33 @@ class Sharing:
 
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class PromptLoader(DataLoader[K, V]):
+    """aiodataloader's batching, dispatched one loop turn after the first load instead of three.
+
+    Every load made in the same turn still joins the batch (the page's loads are made together), but
+    each turn a request waits to reach an upstream is a turn spent behind every other request's ready
+    work: under concurrent load the two extra turns per loader cost a few milliseconds of latency.
+    """
+
+    def do_resolve_reject(self, key: K, future: asyncio.Future[V]) -> None:
+        self._queue.append(Loader(key=key, future=future))
+        if len(self._queue) == 1:
+            self.loop.create_task(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        # A task's first step runs on the next turn: by then this turn's loads have queued.
+        queue, self._queue = self._queue, []
+        size = self.max_batch_size or len(queue)
+        if len(queue) <= size:
+            await dispatch_queue_batch(self, queue)
+            return
+        await asyncio.gather(*(dispatch_queue_batch(self, queue[i:i + size]) for i in range(0, len(queue), size)))
+
+
 class BatchObserver(Protocol):
     def batch(self, loader: str, size: int) -> None: ...
 
@@ -84,11 +111,11 @@ class Loaders:
         self.sharing = sharing or Sharing()
         self.observer = observer
         # aiodataloader fails just the keys whose value is an Exception; its types don't say so.
-        self.orders: DataLoader[str, OrderRecord | None] = DataLoader(
+        self.orders: DataLoader[str, OrderRecord | None] = PromptLoader(
             self._orders, max_batch_size=ORDERS_BATCH)  # type: ignore[arg-type]
-        self.trackings: DataLoader[TrackingKey, Tracking | None] = DataLoader(
+        self.trackings: DataLoader[TrackingKey, Tracking | None] = PromptLoader(
             self._trackings, max_batch_size=CARRIER_BATCH)  # type: ignore[arg-type]
-        self.after_sales: DataLoader[str, AfterSalesRecord | None] = DataLoader(
+        self.after_sales: DataLoader[str, AfterSalesRecord | None] = PromptLoader(
             self._after_sales, max_batch_size=AFTERSALES_BATCH)  # type: ignore[arg-type]
         self._views: dict[str, asyncio.Future[OrderView | None]] = {}
         self._bare_views: dict[str, asyncio.Future[OrderView | None]] = {}
@@ -132,7 +159,10 @@ class Loaders:
         cache = self._bare_views if bare else self._views
         future = cache.get(order_id)
         if future is None:
-            future = asyncio.ensure_future(self._assemble(order_id, bare=bare))
+            # Asked now, not when the task first runs: the batches leave a loop turn sooner.
+            order = self.orders.load(order_id)
+            after_sales = None if bare else asyncio.ensure_future(_captured(self.after_sales.load(order_id)))
+            future = asyncio.ensure_future(self._assemble(order, after_sales))
             cache[order_id] = future
         return future
 
@@ -185,10 +215,11 @@ class Loaders:
     def _visible(self, order: OrderRecord) -> bool:
         return self.viewer is not None and self.viewer.can_see(order)
 
-    async def _assemble(self, order_id: str, *, bare: bool) -> OrderView | None:
-        after_sales = None if bare else asyncio.ensure_future(_captured(self.after_sales.load(order_id)))
+    async def _assemble(self, order_load: Awaitable[OrderRecord | None],
+                        after_sales: asyncio.Future[tuple[AfterSalesRecord | None, SourceFailure | None]] | None,
+                        ) -> OrderView | None:
         try:
-            order = await self.orders.load(order_id)
+            order = await order_load
         except MalformedOrder as error:
             if after_sales is not None:
                 after_sales.cancel()
@@ -214,4 +245,5 @@ class Loaders:
                 trackings = {pid: t for (pid, _), t in zip(keys, results, strict=True) if t is not None}
         record, after_sales_failure = await after_sales
         return self._view(order, trackings, record, tracking_failure, after_sales_failure)
+
 
