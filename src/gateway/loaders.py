@@ -48,6 +48,19 @@ async def _captured(awaitable: Awaitable[T]) -> tuple[T | None, SourceFailure | 
         return None, _failure(error)
 
 
+async def _captured_each(futures: list[asyncio.Future[T]]) -> tuple[list[T] | None, SourceFailure | None]:
+    """``_captured(gather(*futures))`` without gather's extra loop turn: one batch resolves them all at
+    once, so only the first await waits."""
+    try:
+        return [await future for future in futures], None
+    except UpstreamError as error:
+        return None, _failure(error)
+    finally:
+        for future in futures:  # a batch's failure is shared: retrieved, it is not also logged as lost
+            if future.done() and not future.cancelled():
+                future.exception()
+
+
 def _outcome(value: object) -> tuple[object, SourceFailure | None]:
     """One result of a ``gather(..., return_exceptions=True)``, as ``_captured`` would have returned it."""
     if isinstance(value, UpstreamError):
@@ -240,7 +253,7 @@ class Loaders:
         trackings: dict[str, Tracking] = {}
         tracking_failure = None
         if keys:
-            results, tracking_failure = await _captured(self.trackings.load_many([k for _, k in keys]))
+            results, tracking_failure = await _captured_each([self.trackings.load(k) for _, k in keys])
             if results is not None:
                 trackings = {pid: t for (pid, _), t in zip(keys, results, strict=True) if t is not None}
         record, after_sales_failure = await after_sales
