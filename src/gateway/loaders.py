@@ -79,7 +79,6 @@ class Sharing:
     after_sales: SharedReads[str, AfterSalesRecord] = field(default_factory=SharedReads)
 
 
-
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -258,5 +257,3 @@ class Loaders:
                 trackings = {pid: t for (pid, _), t in zip(keys, results, strict=True) if t is not None}
         record, after_sales_failure = await after_sales
         return self._view(order, trackings, record, tracking_failure, after_sales_failure)
-
-

@@ -258,7 +258,7 @@ class ParsedRecords:
 
 # One per process: the same upstream bytes parse to the same record for every app in it. The app sizes it
 # from PARSE_CACHE_ENTRIES at start-up.
-PARSED = ParsedRecords(4096)
+PARSED = ParsedRecords()
 
 
 def each_record(r: Reader, key_field: str, parse: Callable[[Reader], R]) -> dict[str, R | UpstreamBadData]:
